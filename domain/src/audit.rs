@@ -1,0 +1,133 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! The audit log: who changed what, when and from where.
+//!
+//! Domain functions that change data write their entry themselves, in the caller's transaction,
+//! so a change and its record commit together or not at all.
+
+use crate::Result;
+use crate::types::PersonId;
+use serde_json::Value;
+use sqlx::{Postgres, Transaction};
+use time::OffsetDateTime;
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A person acting on their own data (self-service).
+    Person(PersonId),
+    /// A member of staff, by login name (CLI or staff area).
+    Staff(String),
+    /// Another service, by OIDC client id.
+    Service(String),
+    /// The system itself: migrations, demo data, scheduled jobs.
+    System,
+}
+
+/// What was done. Stored as the dotted string of `as_str`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    PersonCreated,
+    SupporterNumberAssigned,
+    EmailAdded,
+    AccountCreated,
+    PasswordSet,
+    GroupCreated,
+    GroupMemberSet,
+    GroupMemberRemoved,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::PersonCreated => "person.created",
+            Action::SupporterNumberAssigned => "person.supporter_number_assigned",
+            Action::EmailAdded => "email.added",
+            Action::AccountCreated => "account.created",
+            Action::PasswordSet => "account.password_set",
+            Action::GroupCreated => "group.created",
+            Action::GroupMemberSet => "group.member_set",
+            Action::GroupMemberRemoved => "group.member_removed",
+        }
+    }
+}
+
+/// Where a change came from: "cli", "settings", "registration", an IP address, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source<'a>(pub &'a str);
+
+/// One stored entry, as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub occurred_at: OffsetDateTime,
+    pub actor_person: Option<PersonId>,
+    pub actor_name: Option<String>,
+    pub subject: Option<PersonId>,
+    pub action: String,
+    pub details: Value,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "actor_kind", rename_all = "lowercase")]
+enum ActorKind {
+    Person,
+    Staff,
+    Service,
+    System,
+}
+
+/// Records one change. Details must never hold secrets (passwords, tokens, hashes).
+pub(crate) async fn record(
+    tx: &mut Transaction<'_, Postgres>,
+    actor: &Actor,
+    source: Source<'_>,
+    subject: Option<PersonId>,
+    action: Action,
+    details: Value,
+) -> Result<()> {
+    let (kind, person, name) = match actor {
+        Actor::Person(id) => (ActorKind::Person, Some(*id), None),
+        Actor::Staff(name) => (ActorKind::Staff, None, Some(name.as_str())),
+        Actor::Service(name) => (ActorKind::Service, None, Some(name.as_str())),
+        Actor::System => (ActorKind::System, None, None),
+    };
+    sqlx::query!(
+        r#"INSERT INTO audit_log (actor_kind, actor_person_id, actor_name, subject_person_id, action, details, source)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)"#,
+        kind as ActorKind,
+        person as Option<PersonId>,
+        name,
+        subject as Option<PersonId>,
+        action.as_str(),
+        details,
+        source.0,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Every entry about a person, oldest first.
+pub async fn for_person<'e>(executor: impl sqlx::PgExecutor<'e>, person: PersonId) -> Result<Vec<Entry>> {
+    let rows = sqlx::query!(
+        r#"SELECT occurred_at, actor_person_id AS "actor_person: PersonId", actor_name,
+                  subject_person_id AS "subject: PersonId", action, details, source
+           FROM audit_log WHERE subject_person_id = $1 ORDER BY id"#,
+        person as PersonId,
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Entry {
+            occurred_at: r.occurred_at,
+            actor_person: r.actor_person,
+            actor_name: r.actor_name,
+            subject: r.subject,
+            action: r.action,
+            details: r.details,
+            source: r.source,
+        })
+        .collect())
+}

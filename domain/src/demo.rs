@@ -1,0 +1,68 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Demo data for the local stack: one confirmed supporter to log in as, and a staff group.
+//! Never loaded by production binaries; `cdb-admin demo-data` loads it on request.
+
+use crate::account::{self, Credential};
+use crate::audit::{Actor, Source};
+use crate::email::{self, Verification};
+use crate::group::{self, GroupRole};
+use crate::password::{self, Password};
+use crate::person::{self, NewPerson, Person};
+use crate::types::{CountryCode, DisplayName, Email, GroupName, Language, LoginName, PostalAddress, PostalAddressInput, SupporterNumber};
+use crate::{DomainError, Result};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+/// The demo supporter's login; documented in the README.
+pub const LOGIN_NAME: &str = "ada";
+pub const EMAIL: &str = "ada@example.org";
+pub const PASSWORD: &str = "ada-lovelace-1815";
+
+/// What the demo data holds, for the caller to print.
+#[derive(Debug, Clone)]
+pub struct DemoSupporter {
+    pub person: Person,
+    pub supporter_number: SupporterNumber,
+    /// False when it was already there.
+    pub created: bool,
+}
+
+/// Loads the demo data unless it is already there. Running it twice changes nothing.
+pub async fn ensure(pool: &PgPool) -> Result<DemoSupporter> {
+    let email = Email::try_from(EMAIL)?;
+    if let Some(person) = person::find_by_email(pool, &email).await? {
+        let supporter_number = person.supporter_number.ok_or(DomainError::NotFound("supporter number"))?;
+        return Ok(DemoSupporter { person, supporter_number, created: false });
+    }
+    let hash = password::hash(&Password::new(PASSWORD.into())?).await?;
+    let actor = Actor::System;
+    let source = Source("demo-data");
+    let mut tx = pool.begin().await?;
+    let new = NewPerson {
+        display_name: DisplayName::try_from("Ada Lovelace")?,
+        country: Some(CountryCode::try_from("GB")?),
+        address: PostalAddress::parse(&PostalAddressInput {
+            street: "12 St James's Square",
+            postal_code: "SW1Y 4JH",
+            city: "London",
+            ..Default::default()
+        })?,
+        preferred_language: Language::English,
+        referrer: None,
+    };
+    let person = person::create(&mut tx, &actor, source, &new).await?;
+    email::add(&mut tx, &actor, source, person.id, &email, true, Verification::VerifiedAt(OffsetDateTime::now_utc())).await?;
+    let supporter_number = person::assign_supporter_number(&mut tx, &actor, source, person.id).await?;
+    let login = LoginName::try_from(LOGIN_NAME)?;
+    account::create(&mut tx, &actor, source, person.id, Some(&login), &Credential::Builtin { password_hash: Some(hash) }).await?;
+    let staff_name = GroupName::try_from("staff")?;
+    let staff = match group::find_by_name(&mut *tx, &staff_name).await? {
+        Some(g) => g,
+        None => group::create(&mut tx, &actor, source, &staff_name, &DisplayName::try_from("Staff")?, "People who administer the database").await?,
+    };
+    group::set_member(&mut tx, &actor, source, &staff, person.id, GroupRole::Owner).await?;
+    tx.commit().await?;
+    let person = person::get(pool, person.id).await?.ok_or(DomainError::NotFound("person"))?;
+    Ok(DemoSupporter { person, supporter_number, created: true })
+}

@@ -1,0 +1,96 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! A person's email addresses. Each address belongs to one person at most, whatever its case.
+
+use crate::audit::{self, Action, Actor, Source};
+use crate::types::{Email, PersonId};
+use crate::Result;
+use serde_json::json;
+use sqlx::{PgExecutor, Postgres, Transaction};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// One address of a person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailAddress {
+    pub id: Uuid,
+    pub person: PersonId,
+    pub address: Email,
+    pub is_primary: bool,
+    /// When the person proved they receive mail there; `None` until then.
+    pub verified_at: Option<OffsetDateTime>,
+}
+
+/// Whether an added address is already proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    Unverified,
+    VerifiedAt(OffsetDateTime),
+}
+
+/// Adds an address to a person. Fails with `Conflict("email address")` when any person,
+/// this one included, already has it. A primary address replaces the previous primary one.
+#[tracing::instrument(name = "email::add", skip_all, fields(person = %person))]
+pub async fn add(
+    tx: &mut Transaction<'_, Postgres>,
+    actor: &Actor,
+    source: Source<'_>,
+    person: PersonId,
+    address: &Email,
+    primary: bool,
+    verification: Verification,
+) -> Result<EmailAddress> {
+    if primary {
+        sqlx::query!(
+            "UPDATE email_address SET is_primary = false WHERE person_id = $1 AND is_primary",
+            person as PersonId,
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
+    let verified_at = match verification {
+        Verification::Unverified => None,
+        Verification::VerifiedAt(at) => Some(at),
+    };
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO email_address (person_id, address, is_primary, verified_at)
+           VALUES ($1, $2, $3, $4) RETURNING id"#,
+        person as PersonId,
+        address.as_str(),
+        primary,
+        verified_at,
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    audit::record(
+        tx,
+        actor,
+        source,
+        Some(person),
+        Action::EmailAdded,
+        json!({ "address": address.as_str(), "primary": primary, "verified": verified_at.is_some() }),
+    )
+    .await?;
+    Ok(EmailAddress { id, person, address: address.clone(), is_primary: primary, verified_at })
+}
+
+/// A person's addresses, the primary one first.
+pub async fn list_for_person<'e>(executor: impl PgExecutor<'e>, person: PersonId) -> Result<Vec<EmailAddress>> {
+    let rows = sqlx::query!(
+        r#"SELECT id, address, is_primary, verified_at FROM email_address
+           WHERE person_id = $1 ORDER BY is_primary DESC, created_at, address"#,
+        person as PersonId,
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| EmailAddress {
+            id: r.id,
+            person,
+            address: Email::from_db(r.address),
+            is_primary: r.is_primary,
+            verified_at: r.verified_at,
+        })
+        .collect())
+}

@@ -1,0 +1,162 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Passwords of the built-in directory: argon2id, computed off the async runtime.
+//!
+//! Parameters follow OWASP's password storage cheat sheet (argon2id, 19 MiB, 2 passes, 1 lane).
+//! A hash made with other parameters still verifies; `needs_rehash` tells the caller to store a
+//! fresh one after a successful login.
+
+use crate::types::{Field, InvalidValue, Problem};
+use crate::{DomainError, Result};
+use argon2::password_hash::{PasswordHash as PhcHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use password_hash::rand_core::OsRng;
+use secrecy::{ExposeSecret, SecretString};
+
+/// A password as typed: at least 10 characters, and at most 1024 bytes so that a huge input
+/// cannot tie up a hashing thread. Its `Debug` shows nothing.
+pub struct Password(SecretString);
+
+impl Password {
+    pub const MIN_CHARS: usize = 10;
+    pub const MAX_BYTES: usize = 1024;
+
+    pub fn new(password: SecretString) -> std::result::Result<Self, InvalidValue> {
+        let text = password.expose_secret();
+        if text.len() > Self::MAX_BYTES {
+            return Err(InvalidValue::new(Field::Password, Problem::TooLong { max: Self::MAX_BYTES }));
+        }
+        if text.chars().count() < Self::MIN_CHARS {
+            return Err(InvalidValue::new(Field::Password, Problem::TooShort { min: Self::MIN_CHARS }));
+        }
+        Ok(Self(password))
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(..)")
+    }
+}
+
+/// A PHC-format password hash, e.g. `$argon2id$v=19$m=19456,t=2,p=1$...`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn from_db(phc: String) -> Self {
+        Self(phc)
+    }
+
+    /// True when the hash was made with other parameters than today's.
+    pub fn needs_rehash(&self) -> bool {
+        let Ok(parsed) = PhcHash::new(&self.0) else { return true };
+        parsed.algorithm != Algorithm::Argon2id.ident()
+            || Params::try_from(&parsed).map_or(true, |p| {
+                let want = params();
+                (p.m_cost(), p.t_cost(), p.p_cost()) != (want.m_cost(), want.t_cost(), want.p_cost())
+            })
+    }
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash(..)")
+    }
+}
+
+fn params() -> Params {
+    // Constant, valid parameters: the fallback is unreachable but keeps this free of panics.
+    Params::new(19 * 1024, 2, 1, None).unwrap_or_default()
+}
+
+fn hasher() -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+}
+
+/// Hashes a password with a fresh random salt, on a blocking thread.
+pub async fn hash(password: &Password) -> Result<PasswordHash> {
+    let secret = password.0.clone();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        hasher()
+            .hash_password(secret.expose_secret().as_bytes(), &salt)
+            .map(|h| PasswordHash(h.to_string()))
+            .map_err(|_| DomainError::PasswordHash)
+    })
+    .await
+    .map_err(|_| DomainError::PasswordHash)?
+}
+
+/// Checks a password against a stored hash, on a blocking thread. `Ok(false)` for a wrong
+/// password; the comparison inside argon2 is constant-time.
+pub async fn verify(password: &SecretString, hash: &PasswordHash) -> Result<bool> {
+    let secret = password.clone();
+    let phc = hash.0.clone();
+    tokio::task::spawn_blocking(move || {
+        let parsed = PhcHash::new(&phc).map_err(|_| DomainError::PasswordHash)?;
+        if parsed.salt.is_none() || parsed.hash.is_none() {
+            return Err(DomainError::PasswordHash);
+        }
+        // Verify with the parameters stored in the hash, so older hashes keep working.
+        match Argon2::default().verify_password(secret.expose_secret().as_bytes(), &parsed) {
+            Ok(()) => Ok(true),
+            Err(password_hash::Error::Password) => Ok(false),
+            // A stored hash we cannot use is a fault to report, never a silent "wrong password".
+            Err(_) => Err(DomainError::PasswordHash),
+        }
+    })
+    .await
+    .map_err(|_| DomainError::PasswordHash)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn password(s: &str) -> Password {
+        Password::new(SecretString::from(s)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let hash = hash(&password("correct horse battery")).await.unwrap();
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify(&"correct horse battery".into(), &hash).await.unwrap());
+        assert!(!verify(&"correct horse batterY".into(), &hash).await.unwrap());
+        assert!(!hash.needs_rehash());
+    }
+
+    #[tokio::test]
+    async fn the_same_password_hashes_differently_each_time() {
+        let a = hash(&password("correct horse battery")).await.unwrap();
+        let b = hash(&password("correct horse battery")).await.unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[tokio::test]
+    async fn older_parameters_still_verify_but_ask_for_a_rehash() {
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap());
+        let salt = SaltString::generate(&mut OsRng);
+        let old = PasswordHash(weak.hash_password(b"correct horse battery", &salt).unwrap().to_string());
+        assert!(verify(&"correct horse battery".into(), &old).await.unwrap());
+        assert!(old.needs_rehash());
+    }
+
+    #[test]
+    fn length_limits_hold_and_debug_hides_the_secret() {
+        assert!(Password::new("short".into()).is_err());
+        assert!(Password::new("x".repeat(Password::MAX_BYTES + 1).into()).is_err());
+        assert_eq!(format!("{:?}", password("correct horse battery")), "Password(..)");
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_hash_is_an_error_not_a_match() {
+        let corrupt = PasswordHash::from_db("$argon2id$garbage".into());
+        assert!(verify(&"anything at all".into(), &corrupt).await.is_err());
+    }
+}

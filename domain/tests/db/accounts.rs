@@ -1,0 +1,79 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+use crate::{SOURCE, new_person};
+use domain::DomainError;
+use domain::account::{self, Credential};
+use domain::audit::{self, Actor};
+use domain::email::{self, Verification};
+use domain::password::{self, Password};
+use domain::types::{Email, LoginName};
+use sqlx::PgPool;
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn login_names_are_unique(pool: PgPool) {
+    let ada = new_person(&pool, "Ada").await;
+    let eve = new_person(&pool, "Eve").await;
+    let name = LoginName::try_from("ada").unwrap();
+    let builtin = Credential::Builtin { password_hash: None };
+    let mut tx = pool.begin().await.unwrap();
+    account::create(&mut tx, &Actor::System, SOURCE, ada.id, Some(&name), &builtin).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = pool.begin().await.unwrap();
+    let taken = account::create(&mut tx, &Actor::System, SOURCE, eve.id, Some(&LoginName::try_from("ADA").unwrap()), &builtin).await;
+    assert!(matches!(taken, Err(DomainError::Conflict("login name"))), "{taken:?}");
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn ldap_accounts_keep_their_dn_and_no_hash(pool: PgPool) {
+    let ada = new_person(&pool, "Ada").await;
+    let ldap = Credential::Ldap { dn: "uid=ada,ou=people,dc=example,dc=org".into() };
+    let mut tx = pool.begin().await.unwrap();
+    account::create(&mut tx, &Actor::System, SOURCE, ada.id, None, &ldap).await.unwrap();
+    // A password cannot be set on an LDAP account: the directory owns it.
+    let hash = password::hash(&Password::new("a long password".into()).unwrap()).await.unwrap();
+    let refused = account::set_password(&mut tx, &Actor::System, SOURCE, ada.id, &hash).await;
+    assert!(matches!(refused, Err(DomainError::NotFound("built-in account"))));
+    tx.commit().await.unwrap();
+    assert_eq!(account::get(&pool, ada.id).await.unwrap().unwrap().credential, ldap);
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn login_finds_names_and_verified_addresses_only(pool: PgPool) {
+    let ada = new_person(&pool, "Ada").await;
+    let mut tx = pool.begin().await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    email::add(&mut tx, &Actor::System, SOURCE, ada.id, &Email::try_from("ada@example.org").unwrap(), true, Verification::VerifiedAt(now)).await.unwrap();
+    email::add(&mut tx, &Actor::System, SOURCE, ada.id, &Email::try_from("unproven@example.org").unwrap(), false, Verification::Unverified).await.unwrap();
+    account::create(&mut tx, &Actor::System, SOURCE, ada.id, Some(&LoginName::try_from("ada").unwrap()), &Credential::Builtin { password_hash: None }).await.unwrap();
+    tx.commit().await.unwrap();
+
+    for identifier in ["ada", " ADA ", "ada@example.org", "Ada@Example.ORG"] {
+        let found = account::find_for_login(&pool, identifier).await.unwrap();
+        assert_eq!(found.map(|a| a.person), Some(ada.id), "{identifier}");
+    }
+    for identifier in ["unproven@example.org", "eve", "", "' OR '1'='1", &"a".repeat(10_000)] {
+        assert_eq!(account::find_for_login(&pool, identifier).await.unwrap(), None, "{identifier:.20}");
+    }
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn setting_a_password_is_audited_without_the_hash(pool: PgPool) {
+    let ada = new_person(&pool, "Ada").await;
+    let mut tx = pool.begin().await.unwrap();
+    account::create(&mut tx, &Actor::System, SOURCE, ada.id, None, &Credential::Builtin { password_hash: None }).await.unwrap();
+    let hash = password::hash(&Password::new("correct horse battery".into()).unwrap()).await.unwrap();
+    account::set_password(&mut tx, &Actor::Person(ada.id), SOURCE, ada.id, &hash).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let stored = account::get(&pool, ada.id).await.unwrap().unwrap();
+    let Credential::Builtin { password_hash: Some(stored_hash) } = stored.credential else { panic!("no hash stored") };
+    assert!(password::verify(&"correct horse battery".into(), &stored_hash).await.unwrap());
+
+    let entries = audit::for_person(&pool, ada.id).await.unwrap();
+    let actions: Vec<_> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["person.created", "account.created", "account.password_set"]);
+    assert_eq!(entries[2].actor_person, Some(ada.id));
+    let everything = serde_json::to_string(&entries.iter().map(|e| &e.details).collect::<Vec<_>>()).unwrap();
+    assert!(!everything.contains("argon2"), "a hash leaked into the audit log: {everything}");
+}

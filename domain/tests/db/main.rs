@@ -1,0 +1,34 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Database tests of the domain layer: the one integration-test binary of this crate.
+//! Each `#[sqlx::test]` gets a fresh, migrated database on the server named by `DATABASE_URL`
+//! (the README's test command points it at a throwaway cluster) and drops it afterwards.
+
+mod accounts;
+mod audit_log;
+mod demo_data;
+mod emails;
+mod groups;
+mod persons;
+
+use domain::audit::{Actor, Source};
+use domain::person::{self, NewPerson, Person};
+use domain::types::{DisplayName, Language};
+use sqlx::PgPool;
+
+pub const SOURCE: Source<'static> = Source("test");
+
+/// A minimal person, committed.
+pub async fn new_person(pool: &PgPool, name: &str) -> Person {
+    let mut tx = pool.begin().await.unwrap();
+    let new = NewPerson {
+        display_name: DisplayName::try_from(name).unwrap(),
+        country: None,
+        address: None,
+        preferred_language: Language::German,
+        referrer: None,
+    };
+    let person = person::create(&mut tx, &Actor::System, SOURCE, &new).await.unwrap();
+    tx.commit().await.unwrap();
+    person
+}
