@@ -52,7 +52,9 @@ impl TryFrom<Row> for Account {
     type Error = DomainError;
     fn try_from(r: Row) -> Result<Self> {
         let credential = match (r.directory, r.ldap_dn) {
-            (DirectoryKind::Builtin, _) => Credential::Builtin { password_hash: r.password_hash.map(PasswordHash::from_db) },
+            (DirectoryKind::Builtin, _) => {
+                Credential::Builtin { password_hash: r.password_hash.map(PasswordHash::from_db) }
+            }
             (DirectoryKind::Ldap, Some(dn)) => Credential::Ldap { dn },
             // Excluded by the table's CHECK constraint.
             (DirectoryKind::Ldap, None) => return Err(DomainError::NotFound("LDAP entry of account")),
@@ -78,7 +80,9 @@ pub async fn create(
     credential: &Credential,
 ) -> Result<Account> {
     let (directory, hash, dn) = match credential {
-        Credential::Builtin { password_hash } => (DirectoryKind::Builtin, password_hash.as_ref().map(PasswordHash::as_str), None),
+        Credential::Builtin { password_hash } => {
+            (DirectoryKind::Builtin, password_hash.as_ref().map(PasswordHash::as_str), None)
+        }
         Credential::Ldap { dn } => (DirectoryKind::Ldap, None, Some(dn.as_str())),
     };
     let row = sqlx::query_as!(

@@ -3,9 +3,9 @@
 //! Connecting to PostgreSQL and keeping the schema current.
 
 use crate::Result;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use sqlx::migrate::Migrate;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::time::Duration;
 
 /// How a binary reaches its database.

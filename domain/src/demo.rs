@@ -9,7 +9,10 @@ use crate::email::{self, Verification};
 use crate::group::{self, GroupRole};
 use crate::password::{self, Password};
 use crate::person::{self, NewPerson, Person};
-use crate::types::{CountryCode, DisplayName, Email, GroupName, Language, LoginName, PostalAddress, PostalAddressInput, SupporterNumber};
+use crate::types::{
+    CountryCode, DisplayName, Email, GroupName, Language, LoginName, PostalAddress, PostalAddressInput,
+    SupporterNumber,
+};
 use crate::{DomainError, Result};
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -52,14 +55,41 @@ pub async fn ensure(pool: &PgPool) -> Result<DemoSupporter> {
         referrer: None,
     };
     let person = person::create(&mut tx, &actor, source, &new).await?;
-    email::add(&mut tx, &actor, source, person.id, &email, true, Verification::VerifiedAt(OffsetDateTime::now_utc())).await?;
+    email::add(
+        &mut tx,
+        &actor,
+        source,
+        person.id,
+        &email,
+        true,
+        Verification::VerifiedAt(OffsetDateTime::now_utc()),
+    )
+    .await?;
     let supporter_number = person::assign_supporter_number(&mut tx, &actor, source, person.id).await?;
     let login = LoginName::try_from(LOGIN_NAME)?;
-    account::create(&mut tx, &actor, source, person.id, Some(&login), &Credential::Builtin { password_hash: Some(hash) }).await?;
+    account::create(
+        &mut tx,
+        &actor,
+        source,
+        person.id,
+        Some(&login),
+        &Credential::Builtin { password_hash: Some(hash) },
+    )
+    .await?;
     let staff_name = GroupName::try_from("staff")?;
     let staff = match group::find_by_name(&mut *tx, &staff_name).await? {
         Some(g) => g,
-        None => group::create(&mut tx, &actor, source, &staff_name, &DisplayName::try_from("Staff")?, "People who administer the database").await?,
+        None => {
+            group::create(
+                &mut tx,
+                &actor,
+                source,
+                &staff_name,
+                &DisplayName::try_from("Staff")?,
+                "People who administer the database",
+            )
+            .await?
+        }
     };
     group::set_member(&mut tx, &actor, source, &staff, person.id, GroupRole::Owner).await?;
     tx.commit().await?;

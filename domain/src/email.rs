@@ -2,9 +2,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! A person's email addresses. Each address belongs to one person at most, whatever its case.
 
+use crate::Result;
 use crate::audit::{self, Action, Actor, Source};
 use crate::types::{Email, PersonId};
-use crate::Result;
 use serde_json::json;
 use sqlx::{PgExecutor, Postgres, Transaction};
 use time::OffsetDateTime;
@@ -75,7 +75,10 @@ pub async fn add(
 }
 
 /// A person's addresses, the primary one first.
-pub async fn list_for_person<'e>(executor: impl PgExecutor<'e>, person: PersonId) -> Result<Vec<EmailAddress>> {
+pub async fn list_for_person<'e>(
+    executor: impl PgExecutor<'e>,
+    person: PersonId,
+) -> Result<Vec<EmailAddress>> {
     let rows = sqlx::query!(
         r#"SELECT id, address, is_primary, verified_at FROM email_address
            WHERE person_id = $1 ORDER BY is_primary DESC, created_at, address"#,

@@ -45,7 +45,12 @@ pub async fn create(
     .fetch_one(&mut **tx)
     .await?;
     audit::record(tx, actor, source, None, Action::GroupCreated, json!({ "group": name.as_str() })).await?;
-    Ok(Group { id, name: name.clone(), display_name: display_name.clone(), description: description.to_owned() })
+    Ok(Group {
+        id,
+        name: name.clone(),
+        display_name: display_name.clone(),
+        description: description.to_owned(),
+    })
 }
 
 /// The group with this name, if any.
@@ -86,7 +91,15 @@ pub async fn set_member(
         Some(true) => DomainError::NotFound("person"),
         _ => e.into(),
     })?;
-    audit::record(tx, actor, source, Some(person), Action::GroupMemberSet, json!({ "group": group.name.as_str(), "role": role })).await
+    audit::record(
+        tx,
+        actor,
+        source,
+        Some(person),
+        Action::GroupMemberSet,
+        json!({ "group": group.name.as_str(), "role": role }),
+    )
+    .await
 }
 
 /// Ends a membership. Removing someone who is not a member is not an error.
@@ -105,13 +118,24 @@ pub async fn remove_member(
     .execute(&mut **tx)
     .await?;
     if removed.rows_affected() > 0 {
-        audit::record(tx, actor, source, Some(person), Action::GroupMemberRemoved, json!({ "group": group.name.as_str() })).await?;
+        audit::record(
+            tx,
+            actor,
+            source,
+            Some(person),
+            Action::GroupMemberRemoved,
+            json!({ "group": group.name.as_str() }),
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// The groups a person belongs to, by name, with their role; sorted by name.
-pub async fn memberships<'e>(executor: impl PgExecutor<'e>, person: PersonId) -> Result<Vec<(GroupName, GroupRole)>> {
+pub async fn memberships<'e>(
+    executor: impl PgExecutor<'e>,
+    person: PersonId,
+) -> Result<Vec<(GroupName, GroupRole)>> {
     let rows = sqlx::query!(
         r#"SELECT g.name, m.role AS "role: GroupRole" FROM group_membership m JOIN groups g ON g.id = m.group_id
            WHERE m.person_id = $1 ORDER BY g.name"#,

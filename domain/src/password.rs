@@ -140,7 +140,8 @@ mod tests {
 
     #[tokio::test]
     async fn older_parameters_still_verify_but_ask_for_a_rehash() {
-        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap());
+        let weak =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap());
         let salt = SaltString::generate(&mut OsRng);
         let old = PasswordHash(weak.hash_password(b"correct horse battery", &salt).unwrap().to_string());
         assert!(verify(&"correct horse battery".into(), &old).await.unwrap());

@@ -160,10 +160,21 @@ mod tests {
     #[test]
     fn malformed_addresses_are_refused() {
         for input in [
-            "ada", "@example.org", "ada@", "ada@@example.org", "ada@localhost", "ada@127.0.0.1",
-            ".ada@example.org", "ada.@example.org", "a..da@example.org", "ada@-example.org",
-            "ada@example..org", "\"ada\"@example.org", "ada(comment)@example.org",
-            "ada@exa_mple.org", "ada@[127.0.0.1]",
+            "ada",
+            "@example.org",
+            "ada@",
+            "ada@@example.org",
+            "ada@localhost",
+            "ada@127.0.0.1",
+            ".ada@example.org",
+            "ada.@example.org",
+            "a..da@example.org",
+            "ada@-example.org",
+            "ada@example..org",
+            "\"ada\"@example.org",
+            "ada(comment)@example.org",
+            "ada@exa_mple.org",
+            "ada@[127.0.0.1]",
         ] {
             assert!(parse(input).is_err(), "{input} was accepted");
         }

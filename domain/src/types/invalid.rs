@@ -26,8 +26,12 @@ pub enum Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
     Empty,
-    TooShort { min: usize },
-    TooLong { max: usize },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
     /// Control, formatting (e.g. bidirectional overrides) or otherwise disallowed characters.
     ForbiddenCharacter,
     /// Not in the expected shape (e.g. an email address without a domain).

@@ -17,9 +17,7 @@ fn slug(field: Field, value: &str, extra: &[u8], min: usize, max: usize) -> Resu
         return Err(InvalidValue::new(field, Problem::TooShort { min }));
     }
     let first_ok = value.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    let rest_ok = value
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b));
+    let rest_ok = value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b));
     if !first_ok || !rest_ok {
         return Err(InvalidValue::new(field, Problem::ForbiddenCharacter));
     }

@@ -27,11 +27,7 @@ pub struct PostalAddressInput<'a> {
 }
 
 fn optional(field: Field, value: &str, max: usize) -> Result<Option<String>, InvalidValue> {
-    if value.trim().is_empty() {
-        Ok(None)
-    } else {
-        clean_line(field, value, max).map(Some)
-    }
+    if value.trim().is_empty() { Ok(None) } else { clean_line(field, value, max).map(Some) }
 }
 
 impl PostalAddress {
@@ -90,14 +86,25 @@ mod tests {
     #[test]
     fn street_needs_a_city_and_the_other_way_round() {
         let only_street = PostalAddressInput { street: "Main St 1", ..Default::default() };
-        assert_eq!(PostalAddress::parse(&only_street), Err(InvalidValue::new(Field::City, Problem::Incomplete)));
+        assert_eq!(
+            PostalAddress::parse(&only_street),
+            Err(InvalidValue::new(Field::City, Problem::Incomplete))
+        );
         let only_code = PostalAddressInput { postal_code: "10115", ..Default::default() };
-        assert_eq!(PostalAddress::parse(&only_code), Err(InvalidValue::new(Field::Street, Problem::Incomplete)));
+        assert_eq!(
+            PostalAddress::parse(&only_code),
+            Err(InvalidValue::new(Field::Street, Problem::Incomplete))
+        );
     }
 
     #[test]
     fn lines_are_cleaned() {
-        let input = PostalAddressInput { street: " Hauptstraße 1 ", city: "Berlin", postal_code: "10115", ..Default::default() };
+        let input = PostalAddressInput {
+            street: " Hauptstraße 1 ",
+            city: "Berlin",
+            postal_code: "10115",
+            ..Default::default()
+        };
         let address = PostalAddress::parse(&input).unwrap().unwrap();
         assert_eq!(address.street(), "Hauptstraße 1");
         assert_eq!(address.postal_code(), Some("10115"));

@@ -70,7 +70,8 @@ mod tests {
 
     #[test]
     fn hostile_values_are_refused() {
-        for input in ["0", "-5", "+5", "1e3", "12 34", "１２３", "1; DROP TABLE person", "9999999999999", ""] {
+        for input in ["0", "-5", "+5", "1e3", "12 34", "１２３", "1; DROP TABLE person", "9999999999999", ""]
+        {
             assert!(SupporterNumber::try_from(input).is_err(), "{input}");
         }
         assert!(SupporterNumber::try_from(i64::MAX).is_err());

@@ -98,10 +98,7 @@ impl TryFrom<&str> for Referrer {
         if value.len() > Self::MAX_CHARS {
             return Err(InvalidValue::new(Field::Referrer, Problem::TooLong { max: Self::MAX_CHARS }));
         }
-        if !value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
-        {
+        if !value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/')) {
             return Err(InvalidValue::new(Field::Referrer, Problem::ForbiddenCharacter));
         }
         Ok(Self(value.to_owned()))

@@ -20,7 +20,15 @@ async fn login_names_are_unique(pool: PgPool) {
     tx.commit().await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();
-    let taken = account::create(&mut tx, &Actor::System, SOURCE, eve.id, Some(&LoginName::try_from("ADA").unwrap()), &builtin).await;
+    let taken = account::create(
+        &mut tx,
+        &Actor::System,
+        SOURCE,
+        eve.id,
+        Some(&LoginName::try_from("ADA").unwrap()),
+        &builtin,
+    )
+    .await;
     assert!(matches!(taken, Err(DomainError::Conflict("login name"))), "{taken:?}");
 }
 
@@ -43,9 +51,38 @@ async fn login_finds_names_and_verified_addresses_only(pool: PgPool) {
     let ada = new_person(&pool, "Ada").await;
     let mut tx = pool.begin().await.unwrap();
     let now = time::OffsetDateTime::now_utc();
-    email::add(&mut tx, &Actor::System, SOURCE, ada.id, &Email::try_from("ada@example.org").unwrap(), true, Verification::VerifiedAt(now)).await.unwrap();
-    email::add(&mut tx, &Actor::System, SOURCE, ada.id, &Email::try_from("unproven@example.org").unwrap(), false, Verification::Unverified).await.unwrap();
-    account::create(&mut tx, &Actor::System, SOURCE, ada.id, Some(&LoginName::try_from("ada").unwrap()), &Credential::Builtin { password_hash: None }).await.unwrap();
+    email::add(
+        &mut tx,
+        &Actor::System,
+        SOURCE,
+        ada.id,
+        &Email::try_from("ada@example.org").unwrap(),
+        true,
+        Verification::VerifiedAt(now),
+    )
+    .await
+    .unwrap();
+    email::add(
+        &mut tx,
+        &Actor::System,
+        SOURCE,
+        ada.id,
+        &Email::try_from("unproven@example.org").unwrap(),
+        false,
+        Verification::Unverified,
+    )
+    .await
+    .unwrap();
+    account::create(
+        &mut tx,
+        &Actor::System,
+        SOURCE,
+        ada.id,
+        Some(&LoginName::try_from("ada").unwrap()),
+        &Credential::Builtin { password_hash: None },
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     for identifier in ["ada", " ADA ", "ada@example.org", "Ada@Example.ORG"] {
@@ -61,13 +98,24 @@ async fn login_finds_names_and_verified_addresses_only(pool: PgPool) {
 async fn setting_a_password_is_audited_without_the_hash(pool: PgPool) {
     let ada = new_person(&pool, "Ada").await;
     let mut tx = pool.begin().await.unwrap();
-    account::create(&mut tx, &Actor::System, SOURCE, ada.id, None, &Credential::Builtin { password_hash: None }).await.unwrap();
+    account::create(
+        &mut tx,
+        &Actor::System,
+        SOURCE,
+        ada.id,
+        None,
+        &Credential::Builtin { password_hash: None },
+    )
+    .await
+    .unwrap();
     let hash = password::hash(&Password::new("correct horse battery".into()).unwrap()).await.unwrap();
     account::set_password(&mut tx, &Actor::Person(ada.id), SOURCE, ada.id, &hash).await.unwrap();
     tx.commit().await.unwrap();
 
     let stored = account::get(&pool, ada.id).await.unwrap().unwrap();
-    let Credential::Builtin { password_hash: Some(stored_hash) } = stored.credential else { panic!("no hash stored") };
+    let Credential::Builtin { password_hash: Some(stored_hash) } = stored.credential else {
+        panic!("no hash stored")
+    };
     assert!(password::verify(&"correct horse battery".into(), &stored_hash).await.unwrap());
 
     let entries = audit::for_person(&pool, ada.id).await.unwrap();

@@ -14,7 +14,10 @@ async fn demo_data_loads_once_and_can_log_in(pool: PgPool) {
     assert_eq!(first.supporter_number, second.supporter_number);
 
     let account = account::find_for_login(&pool, demo::LOGIN_NAME).await.unwrap().unwrap();
-    assert_eq!(account::find_for_login(&pool, demo::EMAIL).await.unwrap().map(|a| a.person), Some(account.person));
+    assert_eq!(
+        account::find_for_login(&pool, demo::EMAIL).await.unwrap().map(|a| a.person),
+        Some(account.person)
+    );
     let Credential::Builtin { password_hash: Some(hash) } = account.credential else { panic!("no password") };
     assert!(password::verify(&demo::PASSWORD.into(), &hash).await.unwrap());
     let groups = group::memberships(&pool, account.person).await.unwrap();

@@ -13,14 +13,27 @@ async fn memberships_can_be_granted_changed_and_ended(pool: PgPool) {
     let staff_name = GroupName::try_from("staff").unwrap();
     let actor = Actor::Staff("admin".into());
     let mut tx = pool.begin().await.unwrap();
-    let staff = group::create(&mut tx, &actor, SOURCE, &staff_name, &DisplayName::try_from("Staff").unwrap(), "").await.unwrap();
-    let translators = group::create(&mut tx, &actor, SOURCE, &GroupName::try_from("translators").unwrap(), &DisplayName::try_from("Translators").unwrap(), "").await.unwrap();
+    let staff =
+        group::create(&mut tx, &actor, SOURCE, &staff_name, &DisplayName::try_from("Staff").unwrap(), "")
+            .await
+            .unwrap();
+    let translators = group::create(
+        &mut tx,
+        &actor,
+        SOURCE,
+        &GroupName::try_from("translators").unwrap(),
+        &DisplayName::try_from("Translators").unwrap(),
+        "",
+    )
+    .await
+    .unwrap();
     group::set_member(&mut tx, &actor, SOURCE, &staff, ada.id, GroupRole::Member).await.unwrap();
     group::set_member(&mut tx, &actor, SOURCE, &translators, ada.id, GroupRole::Member).await.unwrap();
     group::set_member(&mut tx, &actor, SOURCE, &staff, ada.id, GroupRole::Admin).await.unwrap();
     tx.commit().await.unwrap();
 
-    let names = |m: Vec<(GroupName, GroupRole)>| m.into_iter().map(|(n, r)| (n.to_string(), r)).collect::<Vec<_>>();
+    let names =
+        |m: Vec<(GroupName, GroupRole)>| m.into_iter().map(|(n, r)| (n.to_string(), r)).collect::<Vec<_>>();
     assert_eq!(
         names(group::memberships(&pool, ada.id).await.unwrap()),
         [("staff".to_string(), GroupRole::Admin), ("translators".to_string(), GroupRole::Member)]
@@ -30,7 +43,10 @@ async fn memberships_can_be_granted_changed_and_ended(pool: PgPool) {
     group::remove_member(&mut tx, &actor, SOURCE, &translators, ada.id).await.unwrap();
     group::remove_member(&mut tx, &actor, SOURCE, &translators, ada.id).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(names(group::memberships(&pool, ada.id).await.unwrap()), [("staff".to_string(), GroupRole::Admin)]);
+    assert_eq!(
+        names(group::memberships(&pool, ada.id).await.unwrap()),
+        [("staff".to_string(), GroupRole::Admin)]
+    );
     assert_eq!(group::find_by_name(&pool, &staff_name).await.unwrap().map(|g| g.id), Some(staff.id));
 }
 
@@ -48,6 +64,14 @@ async fn group_names_are_unique_and_members_must_exist(pool: PgPool) {
     drop(tx);
 
     let mut tx = pool.begin().await.unwrap();
-    let ghost = group::set_member(&mut tx, &Actor::System, SOURCE, &staff, PersonId::from(uuid::Uuid::new_v4()), GroupRole::Member).await;
+    let ghost = group::set_member(
+        &mut tx,
+        &Actor::System,
+        SOURCE,
+        &staff,
+        PersonId::from(uuid::Uuid::new_v4()),
+        GroupRole::Member,
+    )
+    .await;
     assert!(matches!(ghost, Err(DomainError::NotFound("person"))), "{ghost:?}");
 }

@@ -4,6 +4,9 @@
 //! Each `#[sqlx::test]` gets a fresh, migrated database on the server named by `DATABASE_URL`
 //! (the README's test command points it at a throwaway cluster) and drops it afterwards.
 
+// Test helpers outside #[test] functions: a failed set-up should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod accounts;
 mod audit_log;
 mod demo_data;

@@ -5,7 +5,9 @@ use domain::DomainError;
 use domain::audit::Actor;
 use domain::email::{self, Verification};
 use domain::person::{self, NewPerson};
-use domain::types::{CountryCode, DisplayName, Email, Language, PersonId, PostalAddress, PostalAddressInput, Referrer};
+use domain::types::{
+    CountryCode, DisplayName, Email, Language, PersonId, PostalAddress, PostalAddressInput, Referrer,
+};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "domain::MIGRATOR")]
@@ -54,7 +56,8 @@ async fn a_rolled_back_creation_leaves_nothing(pool: PgPool) {
     let created = person::create(&mut tx, &Actor::System, SOURCE, &new).await.unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(person::get(&pool, created.id).await.unwrap(), None);
-    let audit_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.unwrap();
+    let audit_rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.unwrap();
     assert_eq!(audit_rows, 0, "the audit entry rolls back with the change");
 }
 
@@ -63,7 +66,9 @@ async fn persons_are_found_by_email_whatever_its_case(pool: PgPool) {
     let ada = new_person(&pool, "Ada").await;
     let mut tx = pool.begin().await.unwrap();
     let address = Email::try_from("Ada@Example.org").unwrap();
-    email::add(&mut tx, &Actor::System, SOURCE, ada.id, &address, true, Verification::Unverified).await.unwrap();
+    email::add(&mut tx, &Actor::System, SOURCE, ada.id, &address, true, Verification::Unverified)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let found = person::find_by_email(&pool, &Email::try_from("ada@EXAMPLE.ORG").unwrap()).await.unwrap();
@@ -103,7 +108,8 @@ async fn numbers_of_deleted_persons_are_not_reused(pool: PgPool) {
 
     let grace = new_person(&pool, "Grace").await;
     let mut tx = pool.begin().await.unwrap();
-    let grace_number = person::assign_supporter_number(&mut tx, &Actor::System, SOURCE, grace.id).await.unwrap();
+    let grace_number =
+        person::assign_supporter_number(&mut tx, &Actor::System, SOURCE, grace.id).await.unwrap();
     tx.commit().await.unwrap();
     assert!(grace_number > ada_number);
 }
@@ -111,7 +117,13 @@ async fn numbers_of_deleted_persons_are_not_reused(pool: PgPool) {
 #[sqlx::test(migrator = "domain::MIGRATOR")]
 async fn numbering_an_unknown_person_is_not_found(pool: PgPool) {
     let mut tx = pool.begin().await.unwrap();
-    let result = person::assign_supporter_number(&mut tx, &Actor::System, SOURCE, PersonId::from(uuid::Uuid::new_v4())).await;
+    let result = person::assign_supporter_number(
+        &mut tx,
+        &Actor::System,
+        SOURCE,
+        PersonId::from(uuid::Uuid::new_v4()),
+    )
+    .await;
     assert!(matches!(result, Err(DomainError::NotFound("person"))));
 }
 
@@ -123,7 +135,8 @@ async fn concurrent_confirmations_draw_one_number(pool: PgPool) {
             let pool = pool.clone();
             tokio::spawn(async move {
                 let mut tx = pool.begin().await.unwrap();
-                let n = person::assign_supporter_number(&mut tx, &Actor::System, SOURCE, ada.id).await.unwrap();
+                let n =
+                    person::assign_supporter_number(&mut tx, &Actor::System, SOURCE, ada.id).await.unwrap();
                 tx.commit().await.unwrap();
                 n
             })
