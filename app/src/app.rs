@@ -1,0 +1,71 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! The document shell and the route table.
+
+use crate::components::layout::Layout;
+use crate::i18n::*;
+use crate::pages::{
+    coming_soon::{LoginPage, RegisterPage},
+    home::HomePage,
+    not_found::NotFound,
+};
+use leptos::prelude::*;
+use leptos_i18n::context::CookieOptions;
+use leptos_meta::{Link, MetaTags, Stylesheet, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// Name of the cookie holding the reader's language choice (leptos_i18n's default name; the
+/// server's no-JavaScript language switch writes the same cookie).
+pub const LANGUAGE_COOKIE: &str = "i18n_pref_locale";
+
+/// The HTML document around every page, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: language context, styles and routes. Every route renders completely on the
+/// server before the first byte is sent (`SsrMode::Async`), so titles and texts are right even
+/// without JavaScript.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    crate::site::provide_site();
+    // A year, so the choice outlives the browser session; Lax so it rides along on navigation.
+    let cookie_options = CookieOptions::default()
+        .path("/")
+        .max_age(365_i64 * 24 * 60 * 60 * 1000)
+        .same_site(leptos_use::SameSite::Lax);
+    view! {
+        <I18nContextProvider cookie_options=cookie_options>
+            <Stylesheet id="leptos" href="/pkg/community.css" />
+            <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+            <Router>
+                <Layout>
+                    <Routes fallback=NotFound>
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
+                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    </Routes>
+                </Layout>
+            </Router>
+        </I18nContextProvider>
+    }
+}

@@ -1,0 +1,8 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Pieces shared by several pages.
+
+pub mod amount_picker;
+pub mod language_switcher;
+pub mod layout;
+pub mod page_title;

@@ -1,0 +1,7 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! One module per page.
+
+pub mod coming_soon;
+pub mod home;
+pub mod not_found;

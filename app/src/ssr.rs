@@ -1,0 +1,36 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Server-only parts of the app: the state every request sees, and accessors for server
+//! functions.
+
+use crate::error::AppError;
+use crate::site::SiteInfo;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use leptos::prelude::use_context;
+use sqlx::PgPool;
+
+/// Everything a request handler or server function may need. Built once at start-up; cheap to
+/// clone (the pool and options are reference-counted).
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    pub site: SiteInfo,
+}
+
+/// The state, inside a server function or while rendering. Missing state is a wiring bug: it
+/// is logged and reported as an internal error, never a panic.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+/// Names of the values kept in a session, in one place so two features never share a key by
+/// accident.
+pub mod session_keys {
+    /// `u32`: the monthly amount picked on the landing page.
+    pub const CHOSEN_AMOUNT: &str = "chosen_amount";
+}
