@@ -1,0 +1,73 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! `cdb-admin`: the staff command-line tool. Each command is a thin wrapper around `domain`.
+
+use clap::{Parser, Subcommand};
+use sqlx::postgres::PgConnectOptions;
+use std::process::ExitCode;
+
+/// Administer a Community Database: schema and demo data (more commands arrive with each
+/// feature).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// PostgreSQL URL of the database to work on.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply every migration not yet applied.
+    Migrate,
+    /// Load the demo supporter (login "ada") and a staff group, unless already loaded.
+    DemoData,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let options: PgConnectOptions = cli
+        .database_url
+        .parse()
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL / --database-url is not a PostgreSQL URL: {e}"))?;
+    let pool = domain::db::lazy_pool(options, &domain::db::PoolSettings::default());
+    match cli.command {
+        Command::Migrate => {
+            domain::db::migrate(&pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!("database schema is up to date");
+        }
+        Command::DemoData => {
+            domain::db::migrate(&pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let demo = domain::demo::ensure(&pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let state = if demo.created { "created" } else { "already present" };
+            println!(
+                "demo supporter {state}: {} (supporter number {}), login \"{}\" or {}, password \"{}\"",
+                demo.person.display_name,
+                demo.supporter_number,
+                domain::demo::LOGIN_NAME,
+                domain::demo::EMAIL,
+                domain::demo::PASSWORD
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,324 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Settings of the server binary: built-in defaults, then a TOML file, then environment
+//! variables. Every key is documented in `config/community.example.toml`.
+//!
+//! - File: `--config PATH` or `CDB_CONFIG=PATH`; with neither, only defaults and environment.
+//! - Environment: `CDB_` + the key path in capitals, levels joined by `__`, e.g.
+//!   `CDB_HTTP__LISTEN=0.0.0.0:8080`, `CDB_DATABASE__MAX_CONNECTIONS=20`.
+//! - `DATABASE_URL` wins over `database.url`, so the usual convention works.
+//! - Secrets can come from files (`database.url_file`), so they stay out of the environment.
+//!
+//! Unknown keys are errors: a typo must not silently fall back to a default.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgConnectOptions;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub site: SiteSettings,
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub session: SessionSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteSettings {
+    /// The organisation's name as pages show it.
+    pub organisation: String,
+    /// Where this instance's source code can be downloaded (AGPL §13).
+    pub source_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// The address people use to reach the site. State-changing requests must come from this
+    /// origin; an `https` URL also marks cookies `Secure`.
+    pub public_url: String,
+    /// Longest time one request may take before it is answered with 408.
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// PostgreSQL URL, e.g. `postgres://user@host:5432/community`. Prefer `url_file` when it
+    /// holds a password.
+    #[serde(skip_serializing)]
+    pub url: Option<SecretString>,
+    /// A file whose content is the URL.
+    pub url_file: Option<PathBuf>,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// A session ends after this long without a request.
+    pub idle_timeout_minutes: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// `tracing` filter directives, e.g. `info` or `info,server=debug`; `RUST_LOG` wins.
+    pub filter: String,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self { idle_timeout_minutes: 120 }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, filter: "info".into() }
+    }
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self { organisation: "Community Database".into(), source_url: String::new() }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            public_url: "http://127.0.0.1:3000".into(),
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: None, url_file: None, max_connections: 10, acquire_timeout_secs: 5 }
+    }
+}
+
+/// A setting that cannot be used, with the key to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist (check --config or CDB_CONFIG)")]
+    MissingFile(PathBuf),
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("database.url_file {path}: {source}")]
+    UrlFile { path: PathBuf, source: std::io::Error },
+    #[error("no database configured: set DATABASE_URL, database.url or database.url_file")]
+    NoDatabase,
+    #[error("database URL ({key}) is not a valid PostgreSQL URL: {reason}")]
+    BadDatabaseUrl { key: &'static str, reason: String },
+    #[error("http.public_url {0:?} must start with http:// or https://")]
+    BadPublicUrl(String),
+    #[error("site.source_url {0:?} must be empty, a path starting with /, or an http(s):// URL")]
+    BadSourceUrl(String),
+}
+
+impl Settings {
+    /// Reads the settings. `file` is the path from `--config`/`CDB_CONFIG`, if any.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.to_owned()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("CDB_").split("__").ignore(&["config"]));
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            figment = figment.merge(("database.url", url));
+        }
+        let settings: Settings = figment.extract().map_err(|e| ConfigError::Invalid(one_line(&e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.http.public_url;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ConfigError::BadPublicUrl(url.clone()));
+        }
+        let source = &self.site.source_url;
+        if !(source.is_empty()
+            || source.starts_with("https://")
+            || source.starts_with("http://")
+            || source.starts_with('/'))
+        {
+            return Err(ConfigError::BadSourceUrl(source.clone()));
+        }
+        Ok(())
+    }
+
+    /// The public origin (`scheme://host[:port]`) that state-changing requests must come from.
+    pub fn public_origin(&self) -> String {
+        let url = self.http.public_url.trim_end_matches('/');
+        let after_scheme = url.find("://").map_or(0, |i| i + 3);
+        match url[after_scheme..].find('/') {
+            Some(path) => url[..after_scheme + path].to_owned(),
+            None => url.to_owned(),
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.http.public_url.starts_with("https://")
+    }
+
+    /// How to connect, from `DATABASE_URL`/`database.url` or else `database.url_file`.
+    pub fn connect_options(&self) -> Result<PgConnectOptions, ConfigError> {
+        let (key, url) = match (&self.database.url, &self.database.url_file) {
+            (Some(url), _) => ("DATABASE_URL or database.url", url.expose_secret().trim().to_owned()),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::UrlFile { path: path.clone(), source })?;
+                ("database.url_file", text.trim().to_owned())
+            }
+            (None, None) => return Err(ConfigError::NoDatabase),
+        };
+        // sqlx parses any scheme; refuse the wrong database early and plainly.
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError::BadDatabaseUrl { key, reason: "it must start with postgres://".into() });
+        }
+        // The parser's message never contains the password; the URL itself is not repeated.
+        // (Never log PgConnectOptions with {:?}: its Debug output includes the password.)
+        url.parse::<PgConnectOptions>()
+            .map_err(|e| ConfigError::BadDatabaseUrl { key, reason: e.to_string() })
+    }
+
+    pub fn pool_settings(&self) -> domain::db::PoolSettings {
+        domain::db::PoolSettings {
+            max_connections: self.database.max_connections,
+            acquire_timeout: Duration::from_secs(self.database.acquire_timeout_secs),
+        }
+    }
+}
+
+/// Figment can report several problems; one line naming the first is what an operator needs.
+fn one_line(error: &figment::Error) -> String {
+    error.to_string().lines().next().unwrap_or("invalid settings").to_owned()
+}
+
+/// Describes where a connection goes, without the password, for error messages and logs.
+pub fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(content: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(content.as_bytes()).unwrap();
+        f
+    }
+
+    // Environment variables are process-wide; these tests only read files, and the keys they
+    // check are not set by the test command.
+
+    #[test]
+    fn a_file_overrides_defaults() {
+        let f = file("[site]\norganisation = \"FSFE\"\n[http]\nlisten = \"127.0.0.1:8080\"\n");
+        let settings = Settings::load(Some(f.path())).unwrap();
+        assert_eq!(settings.site.organisation, "FSFE");
+        assert_eq!(settings.http.listen.port(), 8080);
+        assert_eq!(settings.session.idle_timeout_minutes, 120, "untouched keys keep defaults");
+    }
+
+    #[test]
+    fn a_missing_file_is_named() {
+        let error = Settings::load(Some(Path::new("/nonexistent/community.toml"))).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "configuration file /nonexistent/community.toml does not exist (check --config or CDB_CONFIG)"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_named() {
+        let f = file("[http]\nlisen = \"127.0.0.1:8080\"\n");
+        let error = Settings::load(Some(f.path())).unwrap_err().to_string();
+        assert!(error.contains("lisen"), "{error}");
+        assert!(!error.contains('\n'));
+    }
+
+    #[test]
+    fn a_malformed_value_is_named() {
+        let f = file("[http]\nlisten = \"not an address\"\n");
+        let error = Settings::load(Some(f.path())).unwrap_err().to_string();
+        assert!(error.contains("listen"), "{error}");
+        let f = file("this is not toml = = =");
+        assert!(Settings::load(Some(f.path())).is_err());
+    }
+
+    #[test]
+    fn database_urls_are_checked_without_echoing_secrets() {
+        let mut settings = Settings::default();
+        settings.database.url = Some("mysql://root:hunter2@db/x".into());
+        let error = settings.connect_options().unwrap_err().to_string();
+        assert!(!error.contains("hunter2"), "{error}");
+        settings.database.url = Some("postgres://ada:hunter2@db.example:5433/community".into());
+        let described = describe(&settings.connect_options().unwrap());
+        assert_eq!(described, "postgres://ada@db.example:5433/community");
+    }
+
+    #[test]
+    fn the_url_file_is_read_and_trimmed() {
+        let secret = file("postgres://ada@localhost/community\n");
+        let mut settings = Settings::default();
+        settings.database.url_file = Some(secret.path().to_owned());
+        assert_eq!(describe(&settings.connect_options().unwrap()), "postgres://ada@localhost:5432/community");
+        settings.database.url_file = Some("/nonexistent".into());
+        assert!(
+            settings.connect_options().unwrap_err().to_string().starts_with("database.url_file /nonexistent")
+        );
+    }
+
+    #[test]
+    fn a_script_url_as_source_is_refused() {
+        let f = file("[site]\nsource_url = \"javascript:alert(1)\"\n");
+        let error = Settings::load(Some(f.path())).unwrap_err().to_string();
+        assert!(error.starts_with("site.source_url"), "{error}");
+    }
+
+    #[test]
+    fn the_public_origin_drops_the_path() {
+        let mut settings = Settings::default();
+        settings.http.public_url = "https://my.example.org/some/path/".into();
+        assert_eq!(settings.public_origin(), "https://my.example.org");
+        assert!(settings.secure_cookies());
+    }
+}

@@ -1,0 +1,13 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! The supporter web app (my.*) as a library, so tests can start it on port 0; `main.rs` only
+//! reads the command line and runs it.
+//!
+//! Tests: `cargo test -p server` (the whole-app tests need `DATABASE_URL` pointing at a server
+//! where they may create databases).
+
+pub mod config;
+pub mod csrf;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

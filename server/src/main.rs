@@ -1,0 +1,66 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! `server`: the supporter web app (my.*). Run `server --help` for the options; settings are
+//! documented in `config/community.example.toml`.
+
+use clap::Parser;
+use server::config::Settings;
+use server::startup::{Application, shutdown_signal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The supporter web app of Community Database (my.*): pages rendered on the server and
+/// hydrated in the browser, sessions in PostgreSQL, /healthz and /readyz.
+///
+/// Settings come from built-in defaults, then the TOML file, then CDB_* environment variables
+/// (CDB_HTTP__LISTEN=0.0.0.0:8080); DATABASE_URL sets the database. See
+/// config/community.example.toml for every key.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// TOML settings file.
+    #[arg(long, env = "CDB_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let settings = Settings::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    server::telemetry::init(&settings.log);
+    let leptos_options = leptos_options()?;
+    let app = Application::build(&settings, leptos_options).await.map_err(|e| e.to_string())?;
+    tracing::info!(address = %app.local_addr(), "serving my.*");
+    app.run_until(shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))
+}
+
+/// Leptos's own settings (site root, asset paths) from the `LEPTOS_*` variables that
+/// cargo-leptos sets and compiles in. A binary built by plain `cargo` (tests, `cargo run`) has
+/// none; it gets cargo-leptos's defaults for this project instead of a warning.
+fn leptos_options() -> Result<leptos::config::LeptosOptions, String> {
+    if option_env!("LEPTOS_OUTPUT_NAME").is_none() && std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() {
+        return Ok(leptos::config::LeptosOptions::builder()
+            .output_name("community")
+            .site_root("target/site")
+            .build());
+    }
+    leptos::config::get_configuration(None)
+        .map(|conf| conf.leptos_options)
+        .map_err(|e| format!("Leptos settings (LEPTOS_* variables): {e}"))
+}

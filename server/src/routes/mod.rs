@@ -1,0 +1,6 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Plain HTTP routes beside the Leptos pages.
+
+pub mod health;
+pub mod language;

@@ -1,0 +1,179 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Builds the application from settings: database, migrations, sessions, routes, listener.
+
+use crate::config::{self, ConfigError, Settings};
+use crate::csrf::{self, SameOrigin};
+use crate::routes::{health, language};
+use app::site::SiteInfo;
+use app::ssr::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::routing::{get, post};
+use http::{HeaderName, StatusCode};
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// Why the server could not start. Each message is one line naming the setting to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot reach the database at {target} (DATABASE_URL / database.url): {reason}")]
+    Database { target: String, reason: String },
+    #[error("cannot migrate the database at {target}: {reason}")]
+    Migration { target: String, reason: String },
+    #[error("cannot listen on {addr} (http.listen / CDB_HTTP__LISTEN): {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A built application, bound to its port but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pool: PgPool,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
+        let connect = settings.connect_options()?;
+        Self::build_with(settings, leptos_options, connect).await
+    }
+
+    /// Like `build`, with the database given directly (tests hand in their own database).
+    pub async fn build_with(
+        settings: &Settings,
+        mut leptos_options: LeptosOptions,
+        connect: sqlx::postgres::PgConnectOptions,
+    ) -> Result<Self, StartupError> {
+        // The port first: it is cheap to check and must not wait for the database.
+        let listener = TcpListener::bind(settings.http.listen)
+            .await
+            .map_err(|source| StartupError::Listen { addr: settings.http.listen, source })?;
+        let target = config::describe(&connect);
+        let pool = domain::db::lazy_pool(connect, &settings.pool_settings());
+        // Fail at start with a clear message rather than on the first request.
+        if let Err(e) = pool.acquire().await {
+            return Err(StartupError::Database { target, reason: error_line(&e) });
+        }
+        domain::db::migrate(&pool).await.map_err(|e| StartupError::Migration {
+            target,
+            reason: format!("{e:?}").lines().collect::<Vec<_>>().join(": "),
+        })?;
+
+        // With port 0 the system picks one; pages and tests need the real address.
+        if let Ok(addr) = listener.local_addr() {
+            leptos_options.site_addr = addr;
+        }
+        let state = AppState {
+            leptos_options,
+            pool: pool.clone(),
+            site: SiteInfo {
+                organisation: settings.site.organisation.clone(),
+                source_url: settings.site.source_url.clone(),
+            },
+        };
+        let router = router(state, settings);
+        Ok(Self { listener, router, pool })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let store = PostgresStore::new(self.pool.clone());
+        let cleanup = tokio::spawn(tower_sessions::ExpiredDeletion::continuously_delete_expired(
+            store,
+            Duration::from_secs(300),
+        ));
+        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        cleanup.abort();
+        self.pool.close().await;
+        result
+    }
+}
+
+/// Every route and layer of the server.
+pub fn router(state: AppState, settings: &Settings) -> Router {
+    let leptos_options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+        .with_name("cdb_session")
+        .with_secure(settings.secure_cookies())
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.session.idle_timeout_minutes)));
+    let same_origin = SameOrigin { origin: Arc::from(settings.public_origin()), exempt: Arc::new([]) };
+    let request_id = HeaderName::from_static("x-request-id");
+
+    Router::new()
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
+        .route("/language", post(language::set).with_state(language::SecureCookies(settings.secure_cookies())))
+        .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(same_origin, csrf::same_origin_only))
+        .layer(sessions)
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(settings.http.request_timeout_secs)))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
+            // Method, path and request id only: query strings may hold tokens.
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// The innermost cause of a sqlx error, on one line ("Connection refused (os error 111)").
+fn error_line(error: &sqlx::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message = cause.to_string();
+        source = cause.source();
+    }
+    message.lines().next().unwrap_or_default().to_owned()
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,79 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Whole-app tests of the server: the real router on a random port with a fresh database per
+//! test (`#[sqlx::test]`, on the server `DATABASE_URL` names), driven over HTTP. The one
+//! integration-test binary of this crate.
+
+// Test helpers outside #[test] functions: a failed set-up should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod config_errors;
+mod health;
+mod language;
+mod pages;
+mod sessions;
+
+use leptos::config::LeptosOptions;
+use server::config::Settings;
+use server::startup::Application;
+use sqlx::PgPool;
+
+pub struct TestApp {
+    pub address: String,
+    /// The configured public origin: what a browser on the real site sends as `Origin`.
+    pub origin: String,
+    pub pool: PgPool,
+    pub client: reqwest::Client,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+pub fn test_settings() -> Settings {
+    let mut settings = Settings::default();
+    settings.http.listen = "127.0.0.1:0".parse().unwrap();
+    settings.site.organisation = "Test Supporters <e.V.>".into();
+    settings
+}
+
+/// Starts the server on the test's database and returns a client that keeps cookies and does
+/// not follow redirects, so tests see each response as a browser would get it.
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, test_settings()).await
+}
+
+pub async fn spawn_app_with(pool: PgPool, settings: Settings) -> TestApp {
+    let options = LeptosOptions::builder().output_name("community").build();
+    let connect = (*pool.connect_options()).clone();
+    let app = Application::build_with(&settings, options, connect).await.expect("server starts");
+    let address = format!("http://{}", app.local_addr());
+    let origin = settings.public_origin();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp { address, origin, pool, client, _shutdown: tx }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get_html(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), text(&response.text().await.unwrap()))
+    }
+}
+
+/// The page without Leptos's hydration markers (`<!>`), which sit between text fragments.
+pub fn text(html: &str) -> String {
+    html.replace("<!>", "")
+}
