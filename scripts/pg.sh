@@ -5,13 +5,14 @@
 # A throwaway PostgreSQL cluster under the project folder (.local/pg-NAME), on a loopback port.
 #   scripts/pg.sh start NAME PORT   create if missing, start if stopped; prints the URL of database "postgres"
 #   scripts/pg.sh stop NAME         stop it (the data stays until you delete .local/)
+#   scripts/pg.sh status NAME       exit 0 when it runs
 # Uses Debian's server binaries from `pg_config --bindir`. initdb refuses to run as root, so as
 # root the cluster belongs to the "postgres" system user.
 set -euo pipefail
 
 project=$(cd "$(dirname "$0")/.." && pwd)
-cmd=${1:?usage: pg.sh start NAME PORT | stop NAME}
-name=${2:?usage: pg.sh start NAME PORT | stop NAME}
+cmd=${1:?usage: pg.sh start NAME PORT | stop NAME | status NAME}
+name=${2:?usage: pg.sh start NAME PORT | stop NAME | status NAME}
 dir="$project/.local/pg-$name"
 
 as_owner() {
@@ -55,6 +56,10 @@ case "$cmd" in
     fi
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;
+  status)
+    bin=$(bindir)
+    [ -f "$dir/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1
+    ;;
   stop)
     bin=$(bindir)
     if [ -f "$dir/PG_VERSION" ]; then
@@ -62,7 +67,7 @@ case "$cmd" in
     fi
     ;;
   *)
-    echo "usage: pg.sh start NAME PORT | stop NAME" >&2
+    echo "usage: pg.sh start NAME PORT | stop NAME | status NAME" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Community Database contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+#
+# Runs every check and test, on a throwaway PostgreSQL cluster of its own (.local/pg-test, port
+# 5498 or CDB_TEST_PG_PORT): formatting, licensing, the offline query data, clippy for the
+# server and the browser builds, unit and database tests, and browser tests in Chromium.
+# A DATABASE_URL in the environment is ignored: tests never touch a developer's data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> [%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+scripts/setup.sh test
+export PATH="$PWD/end2end/node_modules/.bin:$PATH"
+unset DATABASE_URL CDB_CONFIG
+
+step "formatting"
+cargo fmt --all --check
+
+step "licensing (REUSE): every file that git would commit"
+# lint-file on git's list: reuse 6.2 walks nested git-ignored folders such as end2end/node_modules.
+git ls-files -co --exclude-standard -z | xargs -0 reuse lint-file
+test -f LICENSES/AGPL-3.0-or-later.txt
+
+cleanup() { scripts/pg.sh stop test; }
+trap cleanup EXIT
+port=${CDB_TEST_PG_PORT:-5498}
+admin_url=$(scripts/pg.sh start test "$port")
+server_url="postgres://postgres@127.0.0.1:$port"
+
+step "offline query data (domain/.sqlx) matches the queries and migrations"
+scripts/sqlx-prepare.sh --check
+
+export SQLX_OFFLINE=true
+step "clippy: server side (ssr) and every test"
+cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+step "clippy: browser side (hydrate, wasm32)"
+cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and database tests (a fresh database per test)"
+results=$(mktemp)
+# sqlx::test creates and drops its databases on this server.
+DATABASE_URL="$server_url/postgres" cargo test --workspace --exclude frontend 2>&1 | tee "$results"
+
+step "browser tests (Playwright, Debian Chromium)"
+psql -q "$admin_url" -c "DROP DATABASE IF EXISTS e2e WITH (FORCE)" -c "CREATE DATABASE e2e"
+export DATABASE_URL="$server_url/e2e"
+cargo run --quiet -p cli --bin cdb-admin -- demo-data >/dev/null
+E2E_ADDR=127.0.0.1:${CDB_TEST_HTTP_PORT:-3100}
+CDB_HTTP__LISTEN=$E2E_ADDR CDB_HTTP__PUBLIC_URL="http://$E2E_ADDR" BASE_URL="http://$E2E_ADDR" \
+  LEPTOS_ENV=DEV cargo leptos end-to-end 2>&1 | tee -a "$results"
+
+# One closing line for every runner together.
+passed=$(grep -hoE '(ok\. )?[0-9]+ passed' "$results" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }')
+failed=$(grep -hoE '[0-9]+ failed' "$results" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }')
+rm -f "$results"
+printf '\ntests: %s passed, %s failed\n' "${passed:-0}" "${failed:-0}"
