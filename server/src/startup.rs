@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -141,6 +142,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // A bug must cost one request a 500, not the connection (and every request queued on it).
+        .layer(CatchPanicLayer::new())
         .with_state(state)
 }
 

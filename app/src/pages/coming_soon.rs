@@ -20,7 +20,7 @@ pub fn RegisterPage() -> impl IntoView {
     );
     let amount = move || remembered.get().and_then(Result::ok).flatten();
     view! {
-        <PageTitle text=Signal::derive(move || t_string!(i18n, register_title).to_string()) />
+        <PageTitle text=move || t_string!(i18n, register_title).to_string() />
         <h1>{t!(i18n, register_title)}</h1>
         <Suspense>
             {move || amount().map(|amount| view! { <p class="notice">{t!(i18n, chosen_amount, amount = move || amount)}</p> })}
@@ -34,7 +34,7 @@ pub fn RegisterPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <PageTitle text=Signal::derive(move || t_string!(i18n, login_title).to_string()) />
+        <PageTitle text=move || t_string!(i18n, login_title).to_string() />
         <h1>{t!(i18n, login_title)}</h1>
         <p>{t!(i18n, coming_soon)}</p>
         <p><A href="/">{t!(i18n, back_home)}</A></p>

@@ -17,7 +17,7 @@ pub fn HomePage() -> impl IntoView {
     let organisation = move || site().organisation;
     view! {
         <Suspense>
-            <PageTitle text=Signal::derive(move || t_string!(i18n, home_title, organisation = organisation()).to_string()) />
+            <PageTitle text=move || t_string!(i18n, home_title, organisation = organisation()).to_string() />
             <Meta name="description" content=move || t_string!(i18n, home_lead, organisation = organisation()).to_string() />
             <section class="hero">
                 <h1>{move || t!(i18n, home_title, organisation = organisation())}</h1>
