@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 #
 # Throughput of the release server on loopback, with wrk (Debian package `wrk`): the landing
-# page, a page that writes a session, and the health endpoints; plus idle and loaded RSS.
+# page, the registration page, and the health endpoints; plus idle and loaded RSS.
 # Uses its own throwaway cluster (.local/pg-bench, port 5497) and port 3200. Figures go in
 # BENCHMARKS.md. Each wrk run is bounded: 2 threads, 32 connections, 10 seconds.
 set -euo pipefail
@@ -22,7 +22,7 @@ trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; scripts/pg.sh stop ben
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:3200/readyz >/dev/null && break; sleep 0.2; done
 
 echo "idle RSS: $(awk '/VmRSS/ { print $2, $3 }' /proc/$server/status)"
-for path in / "/register?amount=25" /healthz /readyz; do
+for path in / /register /healthz /readyz; do
   echo "== GET $path"
   wrk -t2 -c32 -d10s -H 'accept-language: en' --latency "http://127.0.0.1:3200$path" \
     | grep -E "Requests/sec|^ +50%|^ +99%|Non-2xx"

@@ -1,10 +1,8 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! The monthly amount a visitor picked on the landing page, kept in their session until the
-//! registration form asks for it.
-
-use crate::error::AppError;
-use leptos::prelude::*;
+//! registration form asks for it. The server's `POST /amount` stores it; pages read it from
+//! `page_data::SessionView`.
 
 /// Monthly amounts offered, in whole euros.
 pub const AMOUNTS: [u32; 4] = [5, 10, 25, 50];
@@ -16,30 +14,9 @@ pub fn offered(amount: Option<u32>) -> Option<u32> {
     amount.filter(|amount| AMOUNTS.contains(amount))
 }
 
-/// The amount from a URL parameter, if it is one we offer.
-pub fn from_query(raw: Option<&str>) -> Option<u32> {
-    offered(raw?.trim().parse().ok())
-}
-
-/// Stores `amount` in the visitor's session when given, and returns the amount the session
-/// holds. Needs no login: it touches only the caller's own session. The value is checked here
-/// again, because anyone can call a server function with anything.
-#[server(endpoint = "remember_amount")]
-pub async fn remember_amount(amount: Option<u32>) -> Result<Option<u32>, AppError> {
-    use crate::ssr::session_keys::CHOSEN_AMOUNT;
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|e| {
-        tracing::error!(error = %e, "no session layer");
-        AppError::Internal
-    })?;
-    let failed = |e: tower_sessions::session::Error| {
-        tracing::error!(error = %e, "session store failed");
-        AppError::Internal
-    };
-    if let Some(amount) = offered(amount) {
-        session.insert(CHOSEN_AMOUNT, amount).await.map_err(failed)?;
-        return Ok(Some(amount));
-    }
-    Ok(offered(session.get::<u32>(CHOSEN_AMOUNT).await.map_err(failed)?))
+/// The amount from a form field, if it is one we offer.
+pub fn from_form(raw: &str) -> Option<u32> {
+    offered(raw.trim().parse().ok())
 }
 
 #[cfg(test)]
@@ -47,12 +24,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_offered_amounts_are_taken_from_the_url() {
-        assert_eq!(from_query(Some("25")), Some(25));
-        assert_eq!(from_query(Some(" 5 ")), Some(5));
+    fn only_offered_amounts_are_taken_from_a_form() {
+        assert_eq!(from_form("25"), Some(25));
+        assert_eq!(from_form(" 5 "), Some(5));
         for hostile in ["7", "-10", "1e9", "25<script>", "", "99999999999999999999"] {
-            assert_eq!(from_query(Some(hostile)), None, "{hostile}");
+            assert_eq!(from_form(hostile), None, "{hostile}");
         }
-        assert_eq!(from_query(None), None);
     }
 }

@@ -33,6 +33,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
+                {crate::page_data::page_data_script()}
             </head>
             <body>
                 <App />
@@ -47,7 +48,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    crate::site::provide_site();
     // A year, so the choice outlives the browser session; Lax so it rides along on navigation.
     let cookie_options = CookieOptions::default()
         .path("/")

@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! The pages of the supporter app (my.*), shared by the server (feature `ssr`, renders HTML) and
 //! the browser (feature `hydrate`, makes that HTML interactive). Server functions live here too;
-//! their bodies run only on the server and call `domain` for everything they do.
+//! their bodies run only on the server and call `domain` for everything they do. Data the
+//! server knows before rendering reaches pages through `page_data`, not through resources.
 //!
 //! Tests: `cargo test -p app --features ssr`.
 
@@ -11,9 +12,8 @@
 pub mod amount;
 pub mod app;
 pub mod components;
-pub mod error;
+pub mod page_data;
 pub mod pages;
-pub mod site;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

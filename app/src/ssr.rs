@@ -3,8 +3,7 @@
 //! Server-only parts of the app: the state every request sees, and accessors for server
 //! functions.
 
-use crate::error::AppError;
-use crate::site::SiteInfo;
+use crate::page_data::SiteInfo;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use leptos::prelude::use_context;
@@ -20,12 +19,13 @@ pub struct AppState {
 }
 
 /// The state, inside a server function or while rendering. Missing state is a wiring bug: it
-/// is logged and reported as an internal error, never a panic.
-pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| {
+/// is logged, never a panic.
+pub fn state() -> Option<AppState> {
+    let state = use_context::<AppState>();
+    if state.is_none() {
         tracing::error!("AppState missing from the Leptos context");
-        AppError::Internal
-    })
+    }
+    state
 }
 
 /// Names of the values kept in a session, in one place so two features never share a key by

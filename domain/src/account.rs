@@ -3,7 +3,7 @@
 //! Accounts: how a person logs in. One per person at most; the directory decides where the
 //! password is checked.
 
-use crate::audit::{self, Action, Actor, Source};
+use crate::audit::{self, Action, Origin};
 use crate::password::PasswordHash;
 use crate::types::{LoginName, PersonId};
 use crate::{DomainError, Result};
@@ -73,8 +73,7 @@ impl TryFrom<Row> for Account {
 #[tracing::instrument(name = "account::create", skip_all, fields(person = %person))]
 pub async fn create(
     tx: &mut Transaction<'_, Postgres>,
-    actor: &Actor,
-    source: Source<'_>,
+    origin: Origin<'_>,
     person: PersonId,
     login_name: Option<&LoginName>,
     credential: &Credential,
@@ -99,10 +98,7 @@ pub async fn create(
     )
     .fetch_one(&mut **tx)
     .await?;
-    audit::record(
-        tx,
-        actor,
-        source,
+    audit::record(tx, origin,
         Some(person),
         Action::AccountCreated,
         // The hash itself is never written to the log.
@@ -156,8 +152,7 @@ pub async fn find_for_login<'e>(executor: impl PgExecutor<'e>, identifier: &str)
 #[tracing::instrument(name = "account::set_password", skip_all, fields(person = %person))]
 pub async fn set_password(
     tx: &mut Transaction<'_, Postgres>,
-    actor: &Actor,
-    source: Source<'_>,
+    origin: Origin<'_>,
     person: PersonId,
     hash: &PasswordHash,
 ) -> Result<()> {
@@ -172,5 +167,5 @@ pub async fn set_password(
     if updated.rows_affected() == 0 {
         return Err(DomainError::NotFound("built-in account"));
     }
-    audit::record(tx, actor, source, Some(person), Action::PasswordSet, json!({})).await
+    audit::record(tx, origin, Some(person), Action::PasswordSet, json!({})).await
 }

@@ -52,9 +52,14 @@ impl Action {
     }
 }
 
-/// Where a change came from: "cli", "settings", "registration", an IP address, ...
+/// Who makes a change, and through what. Every function that changes data takes one and writes
+/// it to the audit log with the change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Source<'a>(pub &'a str);
+pub struct Origin<'a> {
+    pub actor: &'a Actor,
+    /// Through what: "cli", "settings", "registration", an IP address, ...
+    pub source: &'a str,
+}
 
 /// One stored entry, as read back.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,13 +85,12 @@ enum ActorKind {
 /// Records one change. Details must never hold secrets (passwords, tokens, hashes).
 pub(crate) async fn record(
     tx: &mut Transaction<'_, Postgres>,
-    actor: &Actor,
-    source: Source<'_>,
+    origin: Origin<'_>,
     subject: Option<PersonId>,
     action: Action,
     details: Value,
 ) -> Result<()> {
-    let (kind, person, name) = match actor {
+    let (kind, person, name) = match origin.actor {
         Actor::Person(id) => (ActorKind::Person, Some(*id), None),
         Actor::Staff(name) => (ActorKind::Staff, None, Some(name.as_str())),
         Actor::Service(name) => (ActorKind::Service, None, Some(name.as_str())),
@@ -101,7 +105,7 @@ pub(crate) async fn record(
         subject as Option<PersonId>,
         action.as_str(),
         details,
-        source.0,
+        origin.source,
     )
     .execute(&mut **tx)
     .await?;

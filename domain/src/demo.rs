@@ -4,7 +4,7 @@
 //! Never loaded by production binaries; `cdb-admin demo-data` loads it on request.
 
 use crate::account::{self, Credential};
-use crate::audit::{Actor, Source};
+use crate::audit::{Actor, Origin};
 use crate::email::{self, Verification};
 use crate::group::{self, GroupRole};
 use crate::password::{self, Password};
@@ -39,8 +39,7 @@ pub async fn ensure(pool: &PgPool) -> Result<DemoSupporter> {
         return Ok(DemoSupporter { person, supporter_number, created: false });
     }
     let hash = password::hash(&Password::new(PASSWORD.into())?).await?;
-    let actor = Actor::System;
-    let source = Source("demo-data");
+    let origin = Origin { actor: &Actor::System, source: "demo-data" };
     let mut tx = pool.begin().await?;
     let new = NewPerson {
         display_name: DisplayName::try_from("Ada Lovelace")?,
@@ -54,23 +53,14 @@ pub async fn ensure(pool: &PgPool) -> Result<DemoSupporter> {
         preferred_language: Language::English,
         referrer: None,
     };
-    let person = person::create(&mut tx, &actor, source, &new).await?;
-    email::add(
-        &mut tx,
-        &actor,
-        source,
-        person.id,
-        &email,
-        true,
-        Verification::VerifiedAt(OffsetDateTime::now_utc()),
-    )
-    .await?;
-    let supporter_number = person::assign_supporter_number(&mut tx, &actor, source, person.id).await?;
+    let person = person::create(&mut tx, origin, &new).await?;
+    email::add(&mut tx, origin, person.id, &email, true, Verification::VerifiedAt(OffsetDateTime::now_utc()))
+        .await?;
+    let supporter_number = person::assign_supporter_number(&mut tx, origin, person.id).await?;
     let login = LoginName::try_from(LOGIN_NAME)?;
     account::create(
         &mut tx,
-        &actor,
-        source,
+        origin,
         person.id,
         Some(&login),
         &Credential::Builtin { password_hash: Some(hash) },
@@ -82,8 +72,7 @@ pub async fn ensure(pool: &PgPool) -> Result<DemoSupporter> {
         None => {
             group::create(
                 &mut tx,
-                &actor,
-                source,
+                origin,
                 &staff_name,
                 &DisplayName::try_from("Staff")?,
                 "People who administer the database",
@@ -91,7 +80,7 @@ pub async fn ensure(pool: &PgPool) -> Result<DemoSupporter> {
             .await?
         }
     };
-    group::set_member(&mut tx, &actor, source, &staff, person.id, GroupRole::Owner).await?;
+    group::set_member(&mut tx, origin, &staff, person.id, GroupRole::Owner).await?;
     tx.commit().await?;
     let person = person::get(pool, person.id).await?.ok_or(DomainError::NotFound("person"))?;
     Ok(DemoSupporter { person, supporter_number, created: true })

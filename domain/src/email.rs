@@ -3,7 +3,7 @@
 //! A person's email addresses. Each address belongs to one person at most, whatever its case.
 
 use crate::Result;
-use crate::audit::{self, Action, Actor, Source};
+use crate::audit::{self, Action, Origin};
 use crate::types::{Email, PersonId};
 use serde_json::json;
 use sqlx::{PgExecutor, Postgres, Transaction};
@@ -33,8 +33,7 @@ pub enum Verification {
 #[tracing::instrument(name = "email::add", skip_all, fields(person = %person))]
 pub async fn add(
     tx: &mut Transaction<'_, Postgres>,
-    actor: &Actor,
-    source: Source<'_>,
+    origin: Origin<'_>,
     person: PersonId,
     address: &Email,
     primary: bool,
@@ -64,8 +63,7 @@ pub async fn add(
     .await?;
     audit::record(
         tx,
-        actor,
-        source,
+        origin,
         Some(person),
         Action::EmailAdded,
         json!({ "address": address.as_str(), "primary": primary, "verified": verified_at.is_some() }),

@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Groups and memberships, used in tokens and access rules.
 
-use crate::audit::{self, Action, Actor, Source};
+use crate::audit::{self, Action, Origin};
 use crate::types::{DisplayName, GroupId, GroupName, PersonId};
 use crate::{DomainError, Result};
 use serde_json::json;
@@ -30,8 +30,7 @@ pub struct Group {
 /// Creates a group. Fails with `Conflict("group name")` when the name is taken.
 pub async fn create(
     tx: &mut Transaction<'_, Postgres>,
-    actor: &Actor,
-    source: Source<'_>,
+    origin: Origin<'_>,
     name: &GroupName,
     display_name: &DisplayName,
     description: &str,
@@ -44,7 +43,7 @@ pub async fn create(
     )
     .fetch_one(&mut **tx)
     .await?;
-    audit::record(tx, actor, source, None, Action::GroupCreated, json!({ "group": name.as_str() })).await?;
+    audit::record(tx, origin, None, Action::GroupCreated, json!({ "group": name.as_str() })).await?;
     Ok(Group {
         id,
         name: name.clone(),
@@ -72,8 +71,7 @@ pub async fn find_by_name<'e>(executor: impl PgExecutor<'e>, name: &GroupName) -
 /// Makes a person a member with the given role, or changes the role of a member.
 pub async fn set_member(
     tx: &mut Transaction<'_, Postgres>,
-    actor: &Actor,
-    source: Source<'_>,
+    origin: Origin<'_>,
     group: &Group,
     person: PersonId,
     role: GroupRole,
@@ -93,8 +91,7 @@ pub async fn set_member(
     })?;
     audit::record(
         tx,
-        actor,
-        source,
+        origin,
         Some(person),
         Action::GroupMemberSet,
         json!({ "group": group.name.as_str(), "role": role }),
@@ -105,8 +102,7 @@ pub async fn set_member(
 /// Ends a membership. Removing someone who is not a member is not an error.
 pub async fn remove_member(
     tx: &mut Transaction<'_, Postgres>,
-    actor: &Actor,
-    source: Source<'_>,
+    origin: Origin<'_>,
     group: &Group,
     person: PersonId,
 ) -> Result<()> {
@@ -120,8 +116,7 @@ pub async fn remove_member(
     if removed.rows_affected() > 0 {
         audit::record(
             tx,
-            actor,
-            source,
+            origin,
             Some(person),
             Action::GroupMemberRemoved,
             json!({ "group": group.name.as_str() }),

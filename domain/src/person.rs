@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Persons: supporters and everyone else the organisation knows.
 
-use crate::audit::{self, Action, Actor, Source};
+use crate::audit::{self, Action, Origin};
 use crate::types::{
     CountryCode, DisplayName, Email, Language, PersonId, PostalAddress, Referrer, SupporterNumber,
 };
@@ -79,8 +79,7 @@ impl TryFrom<Row> for Person {
 #[tracing::instrument(name = "person::create", skip_all)]
 pub async fn create(
     tx: &mut Transaction<'_, Postgres>,
-    actor: &Actor,
-    source: Source<'_>,
+    origin: Origin<'_>,
     new: &NewPerson,
 ) -> Result<Person> {
     let address = new.address.as_ref();
@@ -105,7 +104,7 @@ pub async fn create(
     .fetch_one(&mut **tx)
     .await?;
     let person = Person::try_from(row)?;
-    audit::record(tx, actor, source, Some(person.id), Action::PersonCreated, json!({})).await?;
+    audit::record(tx, origin, Some(person.id), Action::PersonCreated, json!({})).await?;
     Ok(person)
 }
 
@@ -147,8 +146,7 @@ pub async fn find_by_email<'e>(executor: impl PgExecutor<'e>, email: &Email) -> 
 #[tracing::instrument(name = "person::assign_supporter_number", skip_all, fields(person = %id))]
 pub async fn assign_supporter_number(
     tx: &mut Transaction<'_, Postgres>,
-    actor: &Actor,
-    source: Source<'_>,
+    origin: Origin<'_>,
     id: PersonId,
 ) -> Result<SupporterNumber> {
     // Lock the row so two concurrent confirmations cannot both draw a number.
@@ -169,7 +167,6 @@ pub async fn assign_supporter_number(
     )
     .fetch_one(&mut **tx)
     .await?;
-    audit::record(tx, actor, source, Some(id), Action::SupporterNumberAssigned, json!({ "number": number }))
-        .await?;
+    audit::record(tx, origin, Some(id), Action::SupporterNumberAssigned, json!({ "number": number })).await?;
     Ok(SupporterNumber::from_db(number))
 }

@@ -16,7 +16,7 @@ test("the landing page is complete before any script runs", async ({ request }) 
   expect(html).toContain('data-hydrated="false"');
 });
 
-test("the amount picker works once the page is hydrated", async ({ page }) => {
+test("the amount picker works once the page is hydrated, and the choice carries over", async ({ page }) => {
   await page.goto("/");
   await expect(page.locator(".amount-picker")).toHaveAttribute("data-hydrated", "true");
   const summary = page.locator(".amount-summary");
@@ -25,6 +25,9 @@ test("the amount picker works once the page is hydrated", async ({ page }) => {
   await expect(summary).toHaveText("€25 a month adds up to €300 a year for free software.");
   // It changed in place: no navigation happened.
   await expect(page).toHaveURL(/\/$/);
+  await page.getByRole("button", { name: "Continue with this amount" }).click();
+  await expect(page).toHaveURL(/\/register$/);
+  await expect(page.getByText("You chose €25 a month")).toBeVisible();
 });
 
 test("switching the language in place, and the choice is remembered", async ({ page }) => {
@@ -65,9 +68,10 @@ test.describe("without JavaScript", () => {
     await expect(page.locator(".amount-picker")).toHaveAttribute("data-hydrated", "false");
     await page.getByLabel("50 € im Monat").check();
     await page.getByRole("button", { name: "Mit diesem Betrag weiter" }).click();
-    await expect(page).toHaveURL(/\/register\?amount=50$/);
+    // Posted, kept in the session (PostgreSQL), redirected: a reload does not post again.
+    await expect(page).toHaveURL(/\/register$/);
     await expect(page.getByText("Sie haben 50 € im Monat gewählt")).toBeVisible();
-    // The session in PostgreSQL remembers it without the parameter.
+    await page.goto("/");
     await page.goto("/register");
     await expect(page.getByText("Sie haben 50 € im Monat gewählt")).toBeVisible();
   });

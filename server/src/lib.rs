@@ -9,5 +9,6 @@
 pub mod config;
 pub mod csrf;
 pub mod routes;
+pub mod session_view;
 pub mod startup;
 pub mod telemetry;

@@ -4,8 +4,9 @@
 
 use crate::config::{self, ConfigError, Settings};
 use crate::csrf::{self, SameOrigin};
-use crate::routes::{health, language};
-use app::site::SiteInfo;
+use crate::routes::{amount, health, language};
+use crate::session_view;
+use app::page_data::SiteInfo;
 use app::ssr::AppState;
 use app::{App, shell};
 use axum::Router;
@@ -126,10 +127,13 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
 
     Router::new()
+        .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
+        // Pages and server functions only: static files and health checks need no session.
+        .route_layer(axum::middleware::from_fn(session_view::load))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route("/language", post(language::set).with_state(language::SecureCookies(settings.secure_cookies())))
-        .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
+        .route("/amount", post(amount::choose))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(same_origin, csrf::same_origin_only))
         .layer(sessions)

@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Lets a visitor try monthly amounts and see what they add up to in a year.
 //!
-//! Without JavaScript it is a plain form that carries the chosen amount to `/register`. Once the
+//! Without JavaScript it is a plain form: `POST /amount` keeps the amount in the session and
+//! redirects to `/register`. Once the
 //! page is hydrated the yearly sum follows the choice at once; `data-hydrated` turns "true" then,
 //! which the browser tests use as proof that hydration worked.
 
@@ -41,7 +42,7 @@ pub fn AmountPicker() -> impl IntoView {
             data-hydrated=move || hydrated.get().to_string()
         >
             <h2 id="amount-heading">{t!(i18n, amount_heading)}</h2>
-            <form method="get" action="/register">
+            <form method="post" action="/amount">
                 <fieldset>
                     <legend>{t!(i18n, amount_legend)}</legend>
                     <div class="amount-options">{options}</div>

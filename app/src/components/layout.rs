@@ -4,7 +4,7 @@
 
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::i18n::*;
-use crate::site::use_site;
+use crate::page_data::use_site;
 use leptos::prelude::*;
 use leptos_router::components::A;
 

@@ -5,7 +5,7 @@
 use crate::components::amount_picker::AmountPicker;
 use crate::components::page_title::PageTitle;
 use crate::i18n::*;
-use crate::site::use_site;
+use crate::page_data::use_site;
 use leptos::prelude::*;
 use leptos_meta::Meta;
 use leptos_router::components::A;

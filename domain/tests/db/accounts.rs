@@ -1,12 +1,12 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-use crate::{SOURCE, new_person};
+use crate::{SOURCE, add_email, new_person};
 use domain::DomainError;
 use domain::account::{self, Credential};
-use domain::audit::{self, Actor};
-use domain::email::{self, Verification};
+use domain::audit::{self, Actor, Origin};
+use domain::email::Verification;
 use domain::password::{self, Password};
-use domain::types::{Email, LoginName};
+use domain::types::LoginName;
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "domain::MIGRATOR")]
@@ -16,14 +16,15 @@ async fn login_names_are_unique(pool: PgPool) {
     let name = LoginName::try_from("ada").unwrap();
     let builtin = Credential::Builtin { password_hash: None };
     let mut tx = pool.begin().await.unwrap();
-    account::create(&mut tx, &Actor::System, SOURCE, ada.id, Some(&name), &builtin).await.unwrap();
+    account::create(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, ada.id, Some(&name), &builtin)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();
     let taken = account::create(
         &mut tx,
-        &Actor::System,
-        SOURCE,
+        Origin { actor: &Actor::System, source: SOURCE },
         eve.id,
         Some(&LoginName::try_from("ADA").unwrap()),
         &builtin,
@@ -37,10 +38,13 @@ async fn ldap_accounts_keep_their_dn_and_no_hash(pool: PgPool) {
     let ada = new_person(&pool, "Ada").await;
     let ldap = Credential::Ldap { dn: "uid=ada,ou=people,dc=example,dc=org".into() };
     let mut tx = pool.begin().await.unwrap();
-    account::create(&mut tx, &Actor::System, SOURCE, ada.id, None, &ldap).await.unwrap();
+    account::create(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, ada.id, None, &ldap)
+        .await
+        .unwrap();
     // A password cannot be set on an LDAP account: the directory owns it.
     let hash = password::hash(&Password::new("a long password".into()).unwrap()).await.unwrap();
-    let refused = account::set_password(&mut tx, &Actor::System, SOURCE, ada.id, &hash).await;
+    let refused =
+        account::set_password(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, ada.id, &hash).await;
     assert!(matches!(refused, Err(DomainError::NotFound("built-in account"))));
     tx.commit().await.unwrap();
     assert_eq!(account::get(&pool, ada.id).await.unwrap().unwrap().credential, ldap);
@@ -51,32 +55,11 @@ async fn login_finds_names_and_verified_addresses_only(pool: PgPool) {
     let ada = new_person(&pool, "Ada").await;
     let mut tx = pool.begin().await.unwrap();
     let now = time::OffsetDateTime::now_utc();
-    email::add(
-        &mut tx,
-        &Actor::System,
-        SOURCE,
-        ada.id,
-        &Email::try_from("ada@example.org").unwrap(),
-        true,
-        Verification::VerifiedAt(now),
-    )
-    .await
-    .unwrap();
-    email::add(
-        &mut tx,
-        &Actor::System,
-        SOURCE,
-        ada.id,
-        &Email::try_from("unproven@example.org").unwrap(),
-        false,
-        Verification::Unverified,
-    )
-    .await
-    .unwrap();
+    add_email(&mut tx, ada.id, "ada@example.org", true, Verification::VerifiedAt(now)).await.unwrap();
+    add_email(&mut tx, ada.id, "unproven@example.org", false, Verification::Unverified).await.unwrap();
     account::create(
         &mut tx,
-        &Actor::System,
-        SOURCE,
+        Origin { actor: &Actor::System, source: SOURCE },
         ada.id,
         Some(&LoginName::try_from("ada").unwrap()),
         &Credential::Builtin { password_hash: None },
@@ -100,8 +83,7 @@ async fn setting_a_password_is_audited_without_the_hash(pool: PgPool) {
     let mut tx = pool.begin().await.unwrap();
     account::create(
         &mut tx,
-        &Actor::System,
-        SOURCE,
+        Origin { actor: &Actor::System, source: SOURCE },
         ada.id,
         None,
         &Credential::Builtin { password_hash: None },
@@ -109,7 +91,9 @@ async fn setting_a_password_is_audited_without_the_hash(pool: PgPool) {
     .await
     .unwrap();
     let hash = password::hash(&Password::new("correct horse battery".into()).unwrap()).await.unwrap();
-    account::set_password(&mut tx, &Actor::Person(ada.id), SOURCE, ada.id, &hash).await.unwrap();
+    account::set_password(&mut tx, Origin { actor: &Actor::Person(ada.id), source: SOURCE }, ada.id, &hash)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let stored = account::get(&pool, ada.id).await.unwrap().unwrap();

@@ -13,7 +13,7 @@ async fn the_audit_log_cannot_be_rewritten(pool: PgPool) {
     assert!(rewrite.unwrap_err().to_string().contains("append-only"));
     let erase = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
     assert!(erase.unwrap_err().to_string().contains("append-only"));
-    assert_eq!(audit::for_person(&pool, ada.id).await.unwrap()[0].source.as_deref(), Some(SOURCE.0));
+    assert_eq!(audit::for_person(&pool, ada.id).await.unwrap()[0].source.as_deref(), Some(SOURCE));
 }
 
 #[sqlx::test(migrator = "domain::MIGRATOR")]

@@ -1,10 +1,8 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-use crate::{SOURCE, new_person};
+use crate::{add_email, new_person};
 use domain::DomainError;
-use domain::audit::Actor;
 use domain::email::{self, Verification};
-use domain::types::Email;
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "domain::MIGRATOR")]
@@ -12,30 +10,11 @@ async fn an_address_has_one_owner_whatever_its_case(pool: PgPool) {
     let ada = new_person(&pool, "Ada").await;
     let eve = new_person(&pool, "Eve").await;
     let mut tx = pool.begin().await.unwrap();
-    email::add(
-        &mut tx,
-        &Actor::System,
-        SOURCE,
-        ada.id,
-        &Email::try_from("ada@example.org").unwrap(),
-        true,
-        Verification::Unverified,
-    )
-    .await
-    .unwrap();
+    add_email(&mut tx, ada.id, "ada@example.org", true, Verification::Unverified).await.unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();
-    let taken = email::add(
-        &mut tx,
-        &Actor::System,
-        SOURCE,
-        eve.id,
-        &Email::try_from("ADA@example.org").unwrap(),
-        true,
-        Verification::Unverified,
-    )
-    .await;
+    let taken = add_email(&mut tx, eve.id, "ADA@example.org", true, Verification::Unverified).await;
     assert!(matches!(taken, Err(DomainError::Conflict("email address"))), "{taken:?}");
     drop(tx);
     assert!(email::list_for_person(&pool, eve.id).await.unwrap().is_empty());
@@ -46,39 +25,9 @@ async fn a_new_primary_address_replaces_the_old_one(pool: PgPool) {
     let ada = new_person(&pool, "Ada").await;
     let now = time::OffsetDateTime::now_utc();
     let mut tx = pool.begin().await.unwrap();
-    email::add(
-        &mut tx,
-        &Actor::System,
-        SOURCE,
-        ada.id,
-        &Email::try_from("old@example.org").unwrap(),
-        true,
-        Verification::VerifiedAt(now),
-    )
-    .await
-    .unwrap();
-    email::add(
-        &mut tx,
-        &Actor::System,
-        SOURCE,
-        ada.id,
-        &Email::try_from("new@example.org").unwrap(),
-        true,
-        Verification::Unverified,
-    )
-    .await
-    .unwrap();
-    email::add(
-        &mut tx,
-        &Actor::System,
-        SOURCE,
-        ada.id,
-        &Email::try_from("side@example.org").unwrap(),
-        false,
-        Verification::Unverified,
-    )
-    .await
-    .unwrap();
+    add_email(&mut tx, ada.id, "old@example.org", true, Verification::VerifiedAt(now)).await.unwrap();
+    add_email(&mut tx, ada.id, "new@example.org", true, Verification::Unverified).await.unwrap();
+    add_email(&mut tx, ada.id, "side@example.org", false, Verification::Unverified).await.unwrap();
     tx.commit().await.unwrap();
 
     let addresses = email::list_for_person(&pool, ada.id).await.unwrap();

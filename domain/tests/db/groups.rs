@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 use crate::{SOURCE, new_person};
 use domain::DomainError;
-use domain::audit::Actor;
+use domain::audit::{Actor, Origin};
 use domain::group::{self, GroupRole};
 use domain::types::{DisplayName, GroupName, PersonId};
 use sqlx::PgPool;
@@ -13,23 +13,39 @@ async fn memberships_can_be_granted_changed_and_ended(pool: PgPool) {
     let staff_name = GroupName::try_from("staff").unwrap();
     let actor = Actor::Staff("admin".into());
     let mut tx = pool.begin().await.unwrap();
-    let staff =
-        group::create(&mut tx, &actor, SOURCE, &staff_name, &DisplayName::try_from("Staff").unwrap(), "")
-            .await
-            .unwrap();
+    let staff = group::create(
+        &mut tx,
+        Origin { actor: &actor, source: SOURCE },
+        &staff_name,
+        &DisplayName::try_from("Staff").unwrap(),
+        "",
+    )
+    .await
+    .unwrap();
     let translators = group::create(
         &mut tx,
-        &actor,
-        SOURCE,
+        Origin { actor: &actor, source: SOURCE },
         &GroupName::try_from("translators").unwrap(),
         &DisplayName::try_from("Translators").unwrap(),
         "",
     )
     .await
     .unwrap();
-    group::set_member(&mut tx, &actor, SOURCE, &staff, ada.id, GroupRole::Member).await.unwrap();
-    group::set_member(&mut tx, &actor, SOURCE, &translators, ada.id, GroupRole::Member).await.unwrap();
-    group::set_member(&mut tx, &actor, SOURCE, &staff, ada.id, GroupRole::Admin).await.unwrap();
+    group::set_member(&mut tx, Origin { actor: &actor, source: SOURCE }, &staff, ada.id, GroupRole::Member)
+        .await
+        .unwrap();
+    group::set_member(
+        &mut tx,
+        Origin { actor: &actor, source: SOURCE },
+        &translators,
+        ada.id,
+        GroupRole::Member,
+    )
+    .await
+    .unwrap();
+    group::set_member(&mut tx, Origin { actor: &actor, source: SOURCE }, &staff, ada.id, GroupRole::Admin)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let names =
@@ -40,8 +56,12 @@ async fn memberships_can_be_granted_changed_and_ended(pool: PgPool) {
     );
 
     let mut tx = pool.begin().await.unwrap();
-    group::remove_member(&mut tx, &actor, SOURCE, &translators, ada.id).await.unwrap();
-    group::remove_member(&mut tx, &actor, SOURCE, &translators, ada.id).await.unwrap();
+    group::remove_member(&mut tx, Origin { actor: &actor, source: SOURCE }, &translators, ada.id)
+        .await
+        .unwrap();
+    group::remove_member(&mut tx, Origin { actor: &actor, source: SOURCE }, &translators, ada.id)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(
         names(group::memberships(&pool, ada.id).await.unwrap()),
@@ -55,19 +75,21 @@ async fn group_names_are_unique_and_members_must_exist(pool: PgPool) {
     let name = GroupName::try_from("staff").unwrap();
     let display = DisplayName::try_from("Staff").unwrap();
     let mut tx = pool.begin().await.unwrap();
-    let staff = group::create(&mut tx, &Actor::System, SOURCE, &name, &display, "").await.unwrap();
+    let staff = group::create(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, &name, &display, "")
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();
-    let again = group::create(&mut tx, &Actor::System, SOURCE, &name, &display, "").await;
+    let again =
+        group::create(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, &name, &display, "").await;
     assert!(matches!(again, Err(DomainError::Conflict("group name"))), "{again:?}");
     drop(tx);
 
     let mut tx = pool.begin().await.unwrap();
     let ghost = group::set_member(
         &mut tx,
-        &Actor::System,
-        SOURCE,
+        Origin { actor: &Actor::System, source: SOURCE },
         &staff,
         PersonId::from(uuid::Uuid::new_v4()),
         GroupRole::Member,

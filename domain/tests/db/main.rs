@@ -14,12 +14,14 @@ mod emails;
 mod groups;
 mod persons;
 
-use domain::audit::{Actor, Source};
+use domain::audit::{Actor, Origin};
+use domain::email::{self, Verification};
 use domain::person::{self, NewPerson, Person};
 use domain::types::{DisplayName, Language};
+use domain::types::{Email, PersonId};
 use sqlx::PgPool;
 
-pub const SOURCE: Source<'static> = Source("test");
+pub const SOURCE: &str = "test";
 
 /// A minimal person, committed.
 pub async fn new_person(pool: &PgPool, name: &str) -> Person {
@@ -31,7 +33,20 @@ pub async fn new_person(pool: &PgPool, name: &str) -> Person {
         preferred_language: Language::German,
         referrer: None,
     };
-    let person = person::create(&mut tx, &Actor::System, SOURCE, &new).await.unwrap();
+    let person =
+        person::create(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, &new).await.unwrap();
     tx.commit().await.unwrap();
     person
+}
+
+/// Adds an address to a person, as the system, in the given transaction.
+pub async fn add_email(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    person: PersonId,
+    address: &str,
+    primary: bool,
+    verification: Verification,
+) -> domain::Result<email::EmailAddress> {
+    let origin = Origin { actor: &Actor::System, source: SOURCE };
+    email::add(tx, origin, person, &Email::try_from(address).unwrap(), primary, verification).await
 }

@@ -1,9 +1,9 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-use crate::{SOURCE, new_person};
+use crate::{SOURCE, add_email, new_person};
 use domain::DomainError;
-use domain::audit::Actor;
-use domain::email::{self, Verification};
+use domain::audit::{Actor, Origin};
+use domain::email::Verification;
 use domain::person::{self, NewPerson};
 use domain::types::{
     CountryCode, DisplayName, Email, Language, PersonId, PostalAddress, PostalAddressInput, Referrer,
@@ -27,7 +27,8 @@ async fn a_created_person_reads_back_unchanged(pool: PgPool) {
         referrer: Some(Referrer::try_from("fosdem-2026").unwrap()),
     };
     let mut tx = pool.begin().await.unwrap();
-    let created = person::create(&mut tx, &Actor::System, SOURCE, &new).await.unwrap();
+    let created =
+        person::create(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, &new).await.unwrap();
     tx.commit().await.unwrap();
 
     let read = person::get(&pool, created.id).await.unwrap().unwrap();
@@ -53,7 +54,8 @@ async fn a_rolled_back_creation_leaves_nothing(pool: PgPool) {
         referrer: None,
     };
     let mut tx = pool.begin().await.unwrap();
-    let created = person::create(&mut tx, &Actor::System, SOURCE, &new).await.unwrap();
+    let created =
+        person::create(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, &new).await.unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(person::get(&pool, created.id).await.unwrap(), None);
     let audit_rows: i64 =
@@ -65,10 +67,7 @@ async fn a_rolled_back_creation_leaves_nothing(pool: PgPool) {
 async fn persons_are_found_by_email_whatever_its_case(pool: PgPool) {
     let ada = new_person(&pool, "Ada").await;
     let mut tx = pool.begin().await.unwrap();
-    let address = Email::try_from("Ada@Example.org").unwrap();
-    email::add(&mut tx, &Actor::System, SOURCE, ada.id, &address, true, Verification::Unverified)
-        .await
-        .unwrap();
+    add_email(&mut tx, ada.id, "Ada@Example.org", true, Verification::Unverified).await.unwrap();
     tx.commit().await.unwrap();
 
     let found = person::find_by_email(&pool, &Email::try_from("ada@EXAMPLE.ORG").unwrap()).await.unwrap();
@@ -81,8 +80,14 @@ async fn persons_are_found_by_email_whatever_its_case(pool: PgPool) {
 async fn a_supporter_number_is_assigned_once_and_never_changes(pool: PgPool) {
     let ada = new_person(&pool, "Ada").await;
     let mut tx = pool.begin().await.unwrap();
-    let first = person::assign_supporter_number(&mut tx, &Actor::System, SOURCE, ada.id).await.unwrap();
-    let again = person::assign_supporter_number(&mut tx, &Actor::System, SOURCE, ada.id).await.unwrap();
+    let first =
+        person::assign_supporter_number(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, ada.id)
+            .await
+            .unwrap();
+    let again =
+        person::assign_supporter_number(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, ada.id)
+            .await
+            .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(first, again);
     assert!(first.get() >= 1000);
@@ -102,14 +107,19 @@ async fn a_supporter_number_is_assigned_once_and_never_changes(pool: PgPool) {
 async fn numbers_of_deleted_persons_are_not_reused(pool: PgPool) {
     let ada = new_person(&pool, "Ada").await;
     let mut tx = pool.begin().await.unwrap();
-    let ada_number = person::assign_supporter_number(&mut tx, &Actor::System, SOURCE, ada.id).await.unwrap();
+    let ada_number =
+        person::assign_supporter_number(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, ada.id)
+            .await
+            .unwrap();
     tx.commit().await.unwrap();
     sqlx::query("DELETE FROM person WHERE id = $1").bind(ada.id.as_uuid()).execute(&pool).await.unwrap();
 
     let grace = new_person(&pool, "Grace").await;
     let mut tx = pool.begin().await.unwrap();
     let grace_number =
-        person::assign_supporter_number(&mut tx, &Actor::System, SOURCE, grace.id).await.unwrap();
+        person::assign_supporter_number(&mut tx, Origin { actor: &Actor::System, source: SOURCE }, grace.id)
+            .await
+            .unwrap();
     tx.commit().await.unwrap();
     assert!(grace_number > ada_number);
 }
@@ -119,8 +129,7 @@ async fn numbering_an_unknown_person_is_not_found(pool: PgPool) {
     let mut tx = pool.begin().await.unwrap();
     let result = person::assign_supporter_number(
         &mut tx,
-        &Actor::System,
-        SOURCE,
+        Origin { actor: &Actor::System, source: SOURCE },
         PersonId::from(uuid::Uuid::new_v4()),
     )
     .await;
@@ -135,8 +144,13 @@ async fn concurrent_confirmations_draw_one_number(pool: PgPool) {
             let pool = pool.clone();
             tokio::spawn(async move {
                 let mut tx = pool.begin().await.unwrap();
-                let n =
-                    person::assign_supporter_number(&mut tx, &Actor::System, SOURCE, ada.id).await.unwrap();
+                let n = person::assign_supporter_number(
+                    &mut tx,
+                    Origin { actor: &Actor::System, source: SOURCE },
+                    ada.id,
+                )
+                .await
+                .unwrap();
                 tx.commit().await.unwrap();
                 n
             })

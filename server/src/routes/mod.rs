@@ -2,5 +2,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Plain HTTP routes beside the Leptos pages.
 
+pub mod amount;
 pub mod health;
 pub mod language;
