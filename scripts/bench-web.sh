@@ -27,4 +27,10 @@ for path in / /register /healthz /readyz; do
   wrk -t2 -c32 -d10s -H 'accept-language: en' --latency "http://127.0.0.1:3200$path" \
     | grep -E "Requests/sec|^ +50%|^ +99%|Non-2xx"
 done
+# A visitor with a session: every page view reads it once (server/src/session_view.rs).
+cookie=$(curl -s -o /dev/null -D - -X POST -H 'Origin: http://127.0.0.1:3200' -d amount=25 http://127.0.0.1:3200/amount \
+  | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')
+echo "== GET /register with a session cookie"
+wrk -t2 -c32 -d10s -H 'accept-language: en' -H "Cookie: $cookie" --latency http://127.0.0.1:3200/register \
+  | grep -E "Requests/sec|^ +50%|^ +99%|Non-2xx"
 echo "loaded RSS: $(awk '/VmRSS/ { print $2, $3 }' /proc/$server/status), peak $(awk '/VmHWM/ { print $2, $3 }' /proc/$server/status)"
