@@ -15,9 +15,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     view! {
         <a class="skip-link" href="#content">{t!(i18n, skip_to_content)}</a>
         <header class="site-header">
-            <Suspense>
-                <A href="/" attr:class="site-name">{move || site().organisation}</A>
-            </Suspense>
+            <A href="/" attr:class="site-name">{move || site().organisation}</A>
             <nav aria-label=move || t_string!(i18n, nav_label).to_string()>
                 <ul>
                     <li><A href="/register">{t!(i18n, nav_register)}</A></li>
@@ -30,12 +28,10 @@ pub fn Layout(children: Children) -> impl IntoView {
         <footer class="site-footer">
             <p>
                 {t!(i18n, footer_licence)}
-                <Suspense>
-                    {move || {
-                        let url = site().source_url;
-                        (!url.is_empty()).then(|| view! { " " <a href=url>{t!(i18n, footer_source)}</a> })
-                    }}
-                </Suspense>
+                {move || {
+                    let url = site().source_url;
+                    (!url.is_empty()).then(|| view! { " " <a href=url>{t!(i18n, footer_source)}</a> })
+                }}
             </p>
         </footer>
     }

@@ -16,21 +16,19 @@ pub fn HomePage() -> impl IntoView {
     let site = use_site();
     let organisation = move || site().organisation;
     view! {
-        <Suspense>
-            <PageTitle text=move || t_string!(i18n, home_title, organisation = organisation()).to_string() />
-            <Meta name="description" content=move || t_string!(i18n, home_lead, organisation = organisation()).to_string() />
-            <section class="hero">
-                <h1>{move || t!(i18n, home_title, organisation = organisation())}</h1>
-                <p class="lead">{move || t!(i18n, home_lead, organisation = organisation())}</p>
-                <p class="actions">
-                    <A href="/register" attr:class="button">{t!(i18n, home_register)}</A>
-                    <span class="login-hint">
-                        {t!(i18n, home_login_hint)} " "
-                        <A href="/login">{t!(i18n, home_login)}</A>
-                    </span>
-                </p>
-            </section>
-        </Suspense>
+        <PageTitle text=move || t_string!(i18n, home_title, organisation = organisation()).to_string() />
+        <Meta name="description" content=move || t_string!(i18n, home_lead, organisation = organisation()).to_string() />
+        <section class="hero">
+            <h1>{move || t!(i18n, home_title, organisation = organisation())}</h1>
+            <p class="lead">{move || t!(i18n, home_lead, organisation = organisation())}</p>
+            <p class="actions">
+                <A href="/register" attr:class="button">{t!(i18n, home_register)}</A>
+                <span class="login-hint">
+                    {t!(i18n, home_login_hint)} " "
+                    <A href="/login">{t!(i18n, home_login)}</A>
+                </span>
+            </p>
+        </section>
         <AmountPicker />
     }
 }
