@@ -7,12 +7,13 @@
 # Run it after changing a query or adding a migration, and commit domain/.sqlx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 port=${CDB_TEST_PG_PORT:-5498}
 was_running=
 scripts/pg.sh status test && was_running=1
 admin_url=$(scripts/pg.sh start test "$port")
-[ -n "$was_running" ] || trap 'scripts/pg.sh stop test' EXIT
+[ -n "$was_running" ] || trap '"$root/scripts/pg.sh" stop test' EXIT
 url="postgres://postgres@127.0.0.1:$port/sqlx_check"
 
 psql -q "$admin_url" -c "DROP DATABASE IF EXISTS sqlx_check WITH (FORCE)" -c "CREATE DATABASE sqlx_check"

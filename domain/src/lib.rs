@@ -16,6 +16,7 @@ pub mod demo;
 pub mod email;
 mod error;
 pub mod group;
+pub mod login;
 pub mod password;
 pub mod person;
 pub mod types;

@@ -12,6 +12,7 @@ mod audit_log;
 mod demo_data;
 mod emails;
 mod groups;
+mod logins;
 mod persons;
 
 use domain::audit::{Actor, Origin};
