@@ -36,11 +36,6 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// The part after the "@", lower-case ASCII.
-    pub fn domain(&self) -> &str {
-        self.0.rsplit_once('@').map_or("", |(_, domain)| domain)
-    }
 }
 
 impl TryFrom<&str> for Email {
