@@ -35,6 +35,11 @@ pub enum Action {
     GroupCreated,
     GroupMemberSet,
     GroupMemberRemoved,
+    ClientCreated,
+    ClientUpdated,
+    ClientSecretRotated,
+    ClientDeleted,
+    SigningKeyRotated,
 }
 
 impl Action {
@@ -48,6 +53,11 @@ impl Action {
             Action::GroupCreated => "group.created",
             Action::GroupMemberSet => "group.member_set",
             Action::GroupMemberRemoved => "group.member_removed",
+            Action::ClientCreated => "oidc.client_created",
+            Action::ClientUpdated => "oidc.client_updated",
+            Action::ClientSecretRotated => "oidc.client_secret_rotated",
+            Action::ClientDeleted => "oidc.client_deleted",
+            Action::SigningKeyRotated => "oidc.signing_key_rotated",
         }
     }
 }

@@ -25,6 +25,9 @@ pub enum DomainError {
     /// Hashing a password failed (never for a wrong password: that is `Ok(false)`).
     #[error("password hashing failed")]
     PasswordHash,
+    /// The system random generator or key encoding failed while making a signing key.
+    #[error("signing key generation failed")]
+    KeyGeneration,
 }
 
 /// Short for `std::result::Result<T, DomainError>`.

@@ -17,8 +17,10 @@ pub mod email;
 mod error;
 pub mod group;
 pub mod login;
+pub mod oidc;
 pub mod password;
 pub mod person;
+pub mod throttle;
 pub mod types;
 
 pub use error::{DomainError, Result};

@@ -6,9 +6,6 @@
 //! Tests: `cargo test -p server` (the whole-app tests need `DATABASE_URL` pointing at a server
 //! where they may create databases).
 
-pub mod config;
-pub mod csrf;
 pub mod routes;
 pub mod session_view;
 pub mod startup;
-pub mod telemetry;

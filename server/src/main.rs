@@ -4,8 +4,8 @@
 //! documented in `config/community.example.toml`.
 
 use clap::Parser;
-use server::config::Settings;
-use server::startup::{Application, shutdown_signal};
+use hosting::config::Settings;
+use server::startup::Application;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,11 +43,11 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     let settings = Settings::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
-    server::telemetry::init(&settings.log);
+    hosting::telemetry::init(&settings.log);
     let leptos_options = leptos_options()?;
     let app = Application::build(&settings, leptos_options).await.map_err(|e| e.to_string())?;
     tracing::info!(address = %app.local_addr(), "serving my.*");
-    app.run_until(shutdown_signal()).await.map_err(|e| format!("server failed: {e}"))
+    app.run_until(hosting::shutdown::signal()).await.map_err(|e| format!("server failed: {e}"))
 }
 
 /// Leptos's own settings (site root, asset paths) from the `LEPTOS_*` variables that

@@ -2,8 +2,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Builds the application from settings: database, migrations, sessions, routes, listener.
 
-use crate::config::{self, ConfigError, Settings};
-use crate::csrf::{self, SameOrigin};
 use crate::routes::{amount, health, language};
 use crate::session_view;
 use app::page_data::SiteInfo;
@@ -11,6 +9,9 @@ use app::ssr::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::routing::{get, post};
+use hosting::config::{self, ConfigError, Settings};
+use hosting::csrf::{self, SameOrigin};
+use hosting::shutdown::innermost_cause;
 use http::{HeaderName, StatusCode};
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -68,7 +69,7 @@ impl Application {
         let pool = domain::db::lazy_pool(connect, &settings.pool_settings());
         // Fail at start with a clear message rather than on the first request.
         if let Err(e) = pool.acquire().await {
-            return Err(StartupError::Database { target, reason: error_line(&e) });
+            return Err(StartupError::Database { target, reason: innermost_cause(&e) });
         }
         domain::db::migrate(&pool).await.map_err(|e| StartupError::Migration {
             target,
@@ -145,38 +146,4 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         // A bug must cost one request a 500, not the connection (and every request queued on it).
         .layer(CatchPanicLayer::new())
         .with_state(state)
-}
-
-/// The innermost cause of a sqlx error, on one line ("Connection refused (os error 111)").
-fn error_line(error: &sqlx::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message = cause.to_string();
-        source = cause.source();
-    }
-    message.lines().next().unwrap_or_default().to_owned()
-}
-
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -20,6 +20,10 @@ pub enum Field {
     Region,
     Referrer,
     Password,
+    ClientId,
+    Scope,
+    GrantType,
+    RedirectUri,
 }
 
 /// What is wrong with it.

@@ -13,7 +13,9 @@ mod demo_data;
 mod emails;
 mod groups;
 mod logins;
+mod oidc;
 mod persons;
+mod throttle;
 
 use domain::audit::{Actor, Origin};
 use domain::email::{self, Verification};

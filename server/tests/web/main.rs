@@ -13,8 +13,8 @@ mod language;
 mod pages;
 mod sessions;
 
+use hosting::config::Settings;
 use leptos::config::LeptosOptions;
-use server::config::Settings;
 use server::startup::Application;
 use sqlx::PgPool;
 

@@ -1,11 +1,13 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! Settings of the server binary: built-in defaults, then a TOML file, then environment
-//! variables. Every key is documented in `config/community.example.toml`.
+//! Settings of the web binaries: built-in defaults, then one TOML file shared by `server` and
+//! `idp` (each reads its own sections and the common ones), then environment variables. Every
+//! key is documented in `config/community.example.toml`.
 //!
 //! - File: `--config PATH` or `CDB_CONFIG=PATH`; with neither, only defaults and environment.
 //! - Environment: `CDB_` + the key path in capitals, levels joined by `__`, e.g.
-//!   `CDB_HTTP__LISTEN=0.0.0.0:8080`, `CDB_DATABASE__MAX_CONNECTIONS=20`.
+//!   `CDB_HTTP__LISTEN=0.0.0.0:8080`, `CDB_IDP__LISTEN=0.0.0.0:8081`,
+//!   `CDB_DATABASE__MAX_CONNECTIONS=20`.
 //! - `DATABASE_URL` wins over `database.url`, so the usual convention works.
 //! - Secrets can come from files (`database.url_file`), so they stay out of the environment.
 //!
@@ -28,6 +30,51 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub session: SessionSettings,
     pub log: LogSettings,
+    /// The identity provider (id.*); the supporter app reads its public URL too.
+    pub idp: IdpSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdpSettings {
+    /// Address and port the idp listens on.
+    pub listen: SocketAddr,
+    /// The issuer: the URL clients use to reach the idp, without a trailing slash. Tokens name
+    /// it in `iss`; an `https` URL also marks the idp's cookies `Secure`.
+    pub public_url: String,
+    /// Lifetime of access and ID tokens.
+    pub access_token_minutes: i64,
+    /// Lifetime of a refresh token (each use issues a new one).
+    pub refresh_token_days: i64,
+    /// How long a person stays logged in at the idp (single sign-on across clients).
+    pub login_session_hours: i64,
+}
+
+impl Default for IdpSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3001)),
+            public_url: "http://127.0.0.1:3001".into(),
+            access_token_minutes: 10,
+            refresh_token_days: 30,
+            login_session_hours: 12,
+        }
+    }
+}
+
+impl IdpSettings {
+    /// The issuer identifier exactly as tokens and discovery show it.
+    pub fn issuer(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
+    pub fn origin(&self) -> String {
+        origin_of(&self.public_url)
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,8 +182,10 @@ pub enum ConfigError {
     NoDatabase,
     #[error("database URL ({key}) is not a valid PostgreSQL URL: {reason}")]
     BadDatabaseUrl { key: &'static str, reason: String },
-    #[error("http.public_url {0:?} must start with http:// or https://")]
-    BadPublicUrl(String),
+    #[error("{key} {url:?} must start with http:// or https://")]
+    BadPublicUrl { key: &'static str, url: String },
+    #[error("idp.{key} must be at least 1")]
+    BadLifetime { key: &'static str },
     #[error("site.source_url {0:?} must be empty, a path starting with /, or an http(s):// URL")]
     BadSourceUrl(String),
 }
@@ -161,9 +210,21 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let url = &self.http.public_url;
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(ConfigError::BadPublicUrl(url.clone()));
+        for (key, url) in
+            [("http.public_url", &self.http.public_url), ("idp.public_url", &self.idp.public_url)]
+        {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::BadPublicUrl { key, url: url.clone() });
+            }
+        }
+        for (key, value) in [
+            ("access_token_minutes", self.idp.access_token_minutes),
+            ("refresh_token_days", self.idp.refresh_token_days),
+            ("login_session_hours", self.idp.login_session_hours),
+        ] {
+            if value < 1 {
+                return Err(ConfigError::BadLifetime { key });
+            }
         }
         let source = &self.site.source_url;
         if !(source.is_empty()
@@ -178,12 +239,7 @@ impl Settings {
 
     /// The public origin (`scheme://host[:port]`) that state-changing requests must come from.
     pub fn public_origin(&self) -> String {
-        let url = self.http.public_url.trim_end_matches('/');
-        let after_scheme = url.find("://").map_or(0, |i| i + 3);
-        match url[after_scheme..].find('/') {
-            Some(path) => url[..after_scheme + path].to_owned(),
-            None => url.to_owned(),
-        }
+        origin_of(&self.http.public_url)
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -216,6 +272,16 @@ impl Settings {
             max_connections: self.database.max_connections,
             acquire_timeout: Duration::from_secs(self.database.acquire_timeout_secs),
         }
+    }
+}
+
+/// `scheme://host[:port]` of a URL: what browsers send as `Origin`.
+fn origin_of(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(path) => url[..after_scheme + path].to_owned(),
+        None => url.to_owned(),
     }
 }
 
@@ -320,5 +386,21 @@ mod tests {
         settings.http.public_url = "https://my.example.org/some/path/".into();
         assert_eq!(settings.public_origin(), "https://my.example.org");
         assert!(settings.secure_cookies());
+    }
+
+    #[test]
+    fn the_idp_section_is_read_and_checked() {
+        let f = file("[idp]\npublic_url = \"https://id.example.org/\"\nrefresh_token_days = 7\n");
+        let settings = Settings::load(Some(f.path())).unwrap();
+        assert_eq!(settings.idp.issuer(), "https://id.example.org");
+        assert_eq!(settings.idp.refresh_token_days, 7);
+        assert_eq!(settings.idp.access_token_minutes, 10);
+        assert!(settings.idp.secure_cookies());
+        let f = file("[idp]\naccess_token_minutes = 0\n");
+        let error = Settings::load(Some(f.path())).unwrap_err().to_string();
+        assert_eq!(error, "idp.access_token_minutes must be at least 1");
+        let f = file("[idp]\npublic_url = \"id.example.org\"\n");
+        let error = Settings::load(Some(f.path())).unwrap_err().to_string();
+        assert!(error.starts_with("idp.public_url"), "{error}");
     }
 }

@@ -1,0 +1,9 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! What the web binaries (`server` for my.*, `idp` for id.*) share: one settings file with a
+//! section per binary, structured logs, the CSRF guard, and graceful shutdown.
+
+pub mod config;
+pub mod csrf;
+pub mod shutdown;
+pub mod telemetry;
