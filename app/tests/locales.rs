@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Every locale has every key, and the same placeholders in each text. leptos_i18n would fall
 //! back to English silently; a reader of German should never meet an English sentence.
+//! Checks the idp's locale files too (`idp/locales`), which follow the same rules.
 
 // Helpers outside #[test] functions: a broken locale file should stop the test loudly.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -41,16 +42,21 @@ fn load(path: &Path) -> BTreeMap<String, BTreeSet<String>> {
 
 #[test]
 fn every_locale_has_every_key_with_the_same_placeholders() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+    let app = Path::new(env!("CARGO_MANIFEST_DIR"));
+    check(&app.join("locales"));
+    check(&app.join("../idp/locales"));
+}
+
+fn check(dir: &Path) {
     let english = load(&dir.join("en.json"));
     let mut checked = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
         let other = load(&path);
-        let name = path.file_name().unwrap().to_string_lossy();
+        let name = path.display();
         let missing: Vec<_> = english.keys().filter(|k| !other.contains_key(*k)).collect();
         let extra: Vec<_> = other.keys().filter(|k| !english.contains_key(*k)).collect();
         assert!(missing.is_empty(), "{name} lacks keys: {missing:?}");

@@ -2,12 +2,16 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! `cdb-admin`: the staff command-line tool. Each command is a thin wrapper around `domain`.
 
+mod clients;
+
 use clap::{Parser, Subcommand};
+use domain::audit::{Actor, Origin};
 use sqlx::postgres::PgConnectOptions;
 use std::process::ExitCode;
 
-/// Administer a Community Database: schema and demo data (more commands arrive with each
-/// feature).
+/// Administer a Community Database: schema, demo data, OIDC clients and signing keys.
+///
+/// Changes are recorded in the audit log as made by staff member $USER through "cdb-admin".
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
@@ -24,6 +28,12 @@ enum Command {
     Migrate,
     /// Load the demo supporter (login "ada") and a staff group, unless already loaded.
     DemoData,
+    /// Register and manage the applications that log people in through the idp.
+    #[command(subcommand)]
+    Client(clients::ClientCommand),
+    /// The idp's token signing keys.
+    #[command(subcommand)]
+    Keys(clients::KeysCommand),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +60,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .parse()
         .map_err(|e| anyhow::anyhow!("DATABASE_URL / --database-url is not a PostgreSQL URL: {e}"))?;
     let pool = domain::db::lazy_pool(options, &domain::db::PoolSettings::default());
+    let actor = Actor::Staff(std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+    let origin = Origin { actor: &actor, source: "cdb-admin" };
     match cli.command {
         Command::Migrate => {
             domain::db::migrate(&pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -68,6 +80,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 domain::demo::PASSWORD
             );
         }
+        Command::Client(command) => clients::run(&pool, origin, command).await?,
+        Command::Keys(command) => clients::keys(&pool, origin, command).await?,
     }
     Ok(())
 }

@@ -48,6 +48,9 @@ pub struct IdpSettings {
     pub refresh_token_days: i64,
     /// How long a person stays logged in at the idp (single sign-on across clients).
     pub login_session_hours: i64,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed, so login throttling
+    /// counts the real client address. Empty: the connecting address counts.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for IdpSettings {
@@ -58,6 +61,7 @@ impl Default for IdpSettings {
             access_token_minutes: 10,
             refresh_token_days: 30,
             login_session_hours: 12,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -1,0 +1,160 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! The idp's HTML pages: rendered once on the server with Leptos's `view!` (which escapes every
+//! value), no scripts, no hydration. Every form works as plain HTML. They share my.*'s
+//! stylesheet, served at `/style.css`.
+
+use crate::i18n::*;
+use crate::locale;
+use axum::response::{Html, IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use leptos::prelude::*;
+
+/// What every page needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub locale: Locale,
+    pub organisation: &'a str,
+}
+
+fn document(frame: Frame<'_>, title: String, status: StatusCode, body: impl IntoView + 'static) -> Response {
+    let locale = frame.locale;
+    let organisation = frame.organisation.to_owned();
+    let footer = td_string!(locale, footer_text, organisation = organisation.clone());
+    let page = view! {
+        <html lang=locale::tag(locale)>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="referrer" content="no-referrer" />
+                <title>{format!("{title} – {organisation}")}</title>
+                <link rel="stylesheet" href="/style.css" />
+            </head>
+            <body>
+                <a class="skip-link" href="#content">{td_string!(locale, skip_to_content)}</a>
+                <header class="site-header">
+                    <span class="site-name">{organisation.clone()}</span>
+                </header>
+                <main id="content" tabindex="-1">{body}</main>
+                <footer class="site-footer"><p>{footer}</p></footer>
+            </body>
+        </html>
+    };
+    let html = format!("<!DOCTYPE html>{}", page.to_html());
+    let mut response = (status, Html(html)).into_response();
+    let headers = response.headers_mut();
+    // Pages can show who is logged in and carry request state: never cache, never frame.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    response
+}
+
+/// Why the last login attempt did not succeed, if it did not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginProblem {
+    Missing,
+    Refused,
+    Throttled,
+}
+
+/// The login form. `hidden` are the authorization request's parameters, sent back with it.
+pub fn login(
+    frame: Frame<'_>,
+    client_name: &str,
+    hidden: Vec<(&'static str, String)>,
+    identifier: &str,
+    problem: Option<LoginProblem>,
+) -> Response {
+    let locale = frame.locale;
+    let status = match problem {
+        None => StatusCode::OK,
+        Some(LoginProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
+        Some(LoginProblem::Missing) => StatusCode::BAD_REQUEST,
+        Some(LoginProblem::Refused) => StatusCode::UNAUTHORIZED,
+    };
+    let message = problem.map(|p| match p {
+        LoginProblem::Missing => td_string!(locale, login_missing),
+        LoginProblem::Refused => td_string!(locale, login_refused),
+        LoginProblem::Throttled => td_string!(locale, login_throttled),
+    });
+    let invalid = problem.map(|_| "true");
+    let described_by = problem.map(|_| "login-problem");
+    let lead = td_string!(locale, login_lead, client = client_name.to_owned());
+    let identifier = identifier.to_owned();
+    let body = view! {
+        <h1>{td_string!(locale, login_title)}</h1>
+        <p class="aside">{lead}</p>
+        {message.map(|m| view! { <p class="error-summary" id="login-problem" role="alert">{m}</p> })}
+        <form class="form" method="post" action="/login">
+            {hidden.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value /> }).collect_view()}
+            <div class="field">
+                <label for="identifier">{td_string!(locale, login_identifier)}</label>
+                <input id="identifier" name="identifier" type="text" autocomplete="username" autocapitalize="none"
+                    spellcheck="false" required maxlength="254" value=identifier
+                    aria-invalid=invalid aria-describedby=described_by />
+            </div>
+            <div class="field">
+                <label for="password">{td_string!(locale, login_password)}</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required
+                    maxlength="1024" aria-invalid=invalid aria-describedby=described_by />
+            </div>
+            <p><button class="button" type="submit">{td_string!(locale, login_submit)}</button></p>
+        </form>
+    };
+    document(frame, td_string!(locale, login_title).to_string(), status, body)
+}
+
+/// A request we cannot send back to the client (unknown client, unregistered redirect URI):
+/// the person sees what happened, and the client's developers a hint.
+pub fn request_error(frame: Frame<'_>, detail: &str) -> Response {
+    let locale = frame.locale;
+    let detail = td_string!(locale, error_detail, detail = detail.to_owned());
+    let body = view! {
+        <h1>{td_string!(locale, error_title)}</h1>
+        <p>{td_string!(locale, error_lead)}</p>
+        <p class="aside">{detail}</p>
+    };
+    document(frame, td_string!(locale, error_title).to_string(), StatusCode::BAD_REQUEST, body)
+}
+
+/// Asks before logging out when the request could have come from anyone (no valid
+/// `id_token_hint`): a logout link on another site must not end a session by itself.
+pub fn logout_confirm(frame: Frame<'_>, hidden: Vec<(&'static str, String)>) -> Response {
+    let locale = frame.locale;
+    let question = td_string!(locale, logout_question, organisation = frame.organisation.to_owned());
+    let body = view! {
+        <h1>{td_string!(locale, logout_title)}</h1>
+        <p>{question}</p>
+        <form class="form" method="post" action="/logout">
+            <input type="hidden" name="confirm" value="yes" />
+            {hidden.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value /> }).collect_view()}
+            <p><button class="button" type="submit">{td_string!(locale, logout_submit)}</button></p>
+        </form>
+    };
+    document(frame, td_string!(locale, logout_title).to_string(), StatusCode::OK, body)
+}
+
+pub fn logged_out(frame: Frame<'_>) -> Response {
+    let locale = frame.locale;
+    let body = view! {
+        <h1>{td_string!(locale, logged_out_title)}</h1>
+        <p>{td_string!(locale, logged_out_text)}</p>
+    };
+    document(frame, td_string!(locale, logged_out_title).to_string(), StatusCode::OK, body)
+}
+
+/// The database (or, later, the directory) cannot be reached: nobody's fault, nobody locked out.
+pub fn unavailable(frame: Frame<'_>) -> Response {
+    let locale = frame.locale;
+    let body = view! {
+        <h1>{td_string!(locale, unavailable_title)}</h1>
+        <p>{td_string!(locale, unavailable_text)}</p>
+    };
+    document(frame, td_string!(locale, unavailable_title).to_string(), StatusCode::SERVICE_UNAVAILABLE, body)
+}

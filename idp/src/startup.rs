@@ -1,0 +1,175 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Builds the idp from settings: database, migrations, signing keys, routes, listener, and the
+//! background jobs (key reload, pruning of expired rows).
+
+use crate::endpoints::{authorize, discovery, health, introspect, login, logout, revoke, token, userinfo};
+use crate::keyring::{self, KeyError, KeyRing};
+use crate::state::{AppState, Config};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use hosting::config::{self, ConfigError, Settings};
+use hosting::csrf::{self, SameOrigin};
+use hosting::shutdown::innermost_cause;
+use http::{HeaderName, StatusCode};
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body: forms and token requests are small; anything bigger is refused unread.
+const BODY_LIMIT: usize = 16 * 1024;
+/// How often expired codes, tokens, sessions, throttle counters and retired keys are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+/// Why the idp could not start. Each message is one line naming the setting to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot reach the database at {target} (DATABASE_URL / database.url): {reason}")]
+    Database { target: String, reason: String },
+    #[error("cannot migrate the database at {target}: {reason}")]
+    Migration { target: String, reason: String },
+    #[error("cannot listen on {addr} (idp.listen / CDB_IDP__LISTEN): {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("signing keys: {0}")]
+    Keys(#[from] KeyError),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let connect = settings.connect_options()?;
+        Self::build_with(settings, connect).await
+    }
+
+    /// Like `build`, with the database given directly.
+    pub async fn build_with(
+        settings: &Settings,
+        connect: sqlx::postgres::PgConnectOptions,
+    ) -> Result<Self, StartupError> {
+        let addr = settings.idp.listen;
+        let listener =
+            TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
+        Self::build_on(listener, settings, connect).await
+    }
+
+    /// Like `build_with`, on a listener bound already (tests bind port 0 first, so that the
+    /// issuer URL can name the real port).
+    pub async fn build_on(
+        listener: TcpListener,
+        settings: &Settings,
+        connect: sqlx::postgres::PgConnectOptions,
+    ) -> Result<Self, StartupError> {
+        let target = config::describe(&connect);
+        let pool = domain::db::lazy_pool(connect, &settings.pool_settings());
+        if let Err(e) = pool.acquire().await {
+            return Err(StartupError::Database { target, reason: innermost_cause(&e) });
+        }
+        domain::db::migrate(&pool).await.map_err(|e| StartupError::Migration {
+            target,
+            reason: format!("{e:?}").lines().collect::<Vec<_>>().join(": "),
+        })?;
+        if domain::oidc::keys::ensure(&pool).await.map_err(KeyError::from)? {
+            tracing::info!("created the first token signing key");
+        }
+        let config = Config::from_settings(settings);
+        let keys = KeyRing::load(pool.clone(), config.access_token_lifetime).await?;
+        let state = AppState { pool, config: Arc::new(config), keys: Arc::new(keys) };
+        let router = router(state.clone(), settings);
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let jobs = tokio::spawn(background_jobs(self.state.clone()));
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        jobs.abort();
+        self.state.pool.close().await;
+        result
+    }
+}
+
+async fn background_jobs(state: AppState) {
+    let mut reload = tokio::time::interval(keyring::RELOAD_EVERY);
+    let mut prune = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        tokio::select! {
+            _ = reload.tick() => {
+                if let Err(e) = state.keys.reload().await {
+                    tracing::warn!(error = %e, "reloading signing keys failed; keeping the loaded ones");
+                }
+            }
+            _ = prune.tick() => prune_expired(&state.pool, &state.config).await,
+        }
+    }
+}
+
+async fn prune_expired(pool: &PgPool, config: &Config) {
+    let result = async {
+        let rows = domain::oidc::grant::prune_expired(pool).await?
+            + domain::throttle::prune(pool, config.throttle).await?
+            + domain::oidc::keys::prune(pool, config.access_token_lifetime).await?;
+        Ok::<_, domain::DomainError>(rows)
+    }
+    .await;
+    match result {
+        Ok(0) => {}
+        Ok(rows) => tracing::debug!(rows, "pruned expired rows"),
+        Err(e) => tracing::warn!(error = ?e, "pruning expired rows failed"),
+    }
+}
+
+/// Every route and layer of the idp.
+pub fn router(state: AppState, settings: &Settings) -> Router {
+    // Endpoints for programs authenticate themselves and read no cookies: no CSRF check there.
+    let exempt: Arc<[&'static str]> = Arc::new(["/token", "/revoke", "/introspect", "/userinfo"]);
+    let same_origin = SameOrigin { origin: Arc::from(settings.idp.origin()), exempt };
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery::configuration))
+        .route("/jwks", get(discovery::jwks))
+        .route("/authorize", get(authorize::authorize))
+        .route("/login", post(login::submit))
+        .route("/token", post(token::token))
+        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .route("/introspect", post(introspect::introspect))
+        .route("/revoke", post(revoke::revoke))
+        .route("/logout", get(logout::logout_get).post(logout::logout_post))
+        .route("/style.css", get(health::style))
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
+        .layer(axum::middleware::from_fn_with_state(same_origin, csrf::same_origin_only))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(settings.http.request_timeout_secs)))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
+            // Method, path and request id only: query strings carry codes and tokens.
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}
