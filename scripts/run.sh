@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 #
 # Runs the whole stack locally with demo data: a throwaway PostgreSQL cluster under .local/
-# (unless DATABASE_URL is set), migrations, the demo supporter, and my.* on
-# http://127.0.0.1:3000 until Ctrl-C. Stops what it started. Safe to run again.
+# (unless DATABASE_URL is set), migrations, the demo supporter, the idp (id.*) on
+# http://127.0.0.1:3001 with the supporter app registered as its client, and my.* on
+# http://127.0.0.1:3000, until Ctrl-C. Stops what it started. Safe to run again.
 #   scripts/run.sh            development build, rebuilt when sources change
 #   scripts/run.sh --release  optimised build
 set -euo pipefail
@@ -14,7 +15,12 @@ scripts/setup.sh run
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"   # binaryen >= 116 ahead of Debian's wasm-opt
 
 started_pg=
+idp_pid=
 cleanup() {
+  if [ -n "$idp_pid" ]; then
+    kill "$idp_pid" 2>/dev/null || true
+    wait "$idp_pid" 2>/dev/null || true
+  fi
   if [ -n "$started_pg" ]; then
     echo "==> stopping the local PostgreSQL cluster" >&2
     scripts/pg.sh stop dev
@@ -33,10 +39,23 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 
 export SQLX_OFFLINE=true
-cargo run --quiet -p cli --bin cdb-admin -- demo-data
+profile=debug
+cargo_profile=()
+if [ "${1:-}" = --release ]; then profile=release; cargo_profile=(--release); fi
+cargo build --quiet "${cargo_profile[@]}" -p cli -p idp
+target/$profile/cdb-admin demo-data
+mkdir -p .local
+# The supporter app as the idp's client; its secret stays in .local/ (mode 600).
+target/$profile/cdb-admin client create my-supporter-app --if-missing --name "Supporter app (my.*)" \
+  --redirect-uri http://127.0.0.1:3000/auth/callback --post-logout-redirect-uri http://127.0.0.1:3000/ \
+  --grant authorization_code --grant refresh_token --scopes "openid profile email groups" \
+  --secret-file .local/my-supporter-app.secret
 
 export CDB_CONFIG="$PWD/config/local.toml" LEPTOS_ENV=DEV
-echo "==> my.* on http://127.0.0.1:3000 (demo login: ada / ada-lovelace-1815); Ctrl-C stops it" >&2
+target/$profile/idp &
+idp_pid=$!
+echo "==> id.* on http://127.0.0.1:3001 (discovery: /.well-known/openid-configuration)" >&2
+echo "==> my.* on http://127.0.0.1:3000 (demo login: ada / ada-lovelace-1815); Ctrl-C stops both" >&2
 if [ "${1:-}" = --release ]; then
   cargo leptos serve --release
 else

@@ -65,6 +65,11 @@ fi
 
 if [ "$what" = test ]; then
   apt_install chromium brotli
+  command -v curl >/dev/null || apt_install curl
+  if [ ! -d interop/node_modules/openid-client ]; then
+    say "installing npm packages (openid-client) into interop/"
+    (cd interop && npm ci --no-audit --no-fund --loglevel=error)
+  fi
   if ! have_version sqlx "$SQLX_CLI_VERSION"; then
     say "installing sqlx-cli $SQLX_CLI_VERSION (about 2 minutes, once)"
     cargo_install sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls --locked

@@ -4,7 +4,8 @@
 #
 # Runs every check and test, on a throwaway PostgreSQL cluster of its own (.local/pg-test, port
 # 5498 or CDB_TEST_PG_PORT): formatting, licensing, the offline query data, clippy for the
-# server and the browser builds, unit and database tests, and browser tests in Chromium.
+# server and the browser builds, unit and database tests, the idp against the independent
+# openid-client library, and browser tests in Chromium.
 # A DATABASE_URL in the environment is ignored: tests never touch a developer's data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,9 @@ step "unit and database tests (a fresh database per test)"
 results=$(mktemp)
 # sqlx::test creates and drops its databases on this server.
 DATABASE_URL="$server_url/postgres" cargo test --workspace --exclude frontend 2>&1 | tee "$results"
+
+step "interoperability: openid-client (npm) against the idp"
+ADMIN_URL="$admin_url" scripts/interop.sh 2>&1 | tee -a "$results"
 
 step "browser tests (Playwright, Debian Chromium)"
 psql -q "$admin_url" -c "DROP DATABASE IF EXISTS e2e WITH (FORCE)" -c "CREATE DATABASE e2e"
