@@ -6,4 +6,5 @@
 pub mod config;
 pub mod csrf;
 pub mod shutdown;
+pub mod startup;
 pub mod telemetry;

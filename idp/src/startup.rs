@@ -9,9 +9,8 @@ use crate::state::{AppState, Config};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use hosting::config::{self, ConfigError, Settings};
+use hosting::config::Settings;
 use hosting::csrf::{self, SameOrigin};
-use hosting::shutdown::innermost_cause;
 use http::{HeaderName, StatusCode};
 use sqlx::PgPool;
 use std::net::SocketAddr;
@@ -28,19 +27,12 @@ const BODY_LIMIT: usize = 16 * 1024;
 /// How often expired codes, tokens, sessions, throttle counters and retired keys are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
-/// Why the idp could not start. Each message is one line naming the setting to fix.
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("cannot reach the database at {target} (DATABASE_URL / database.url): {reason}")]
-    Database { target: String, reason: String },
-    #[error("cannot migrate the database at {target}: {reason}")]
-    Migration { target: String, reason: String },
-    #[error("cannot listen on {addr} (idp.listen / CDB_IDP__LISTEN): {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
-    #[error("signing keys: {0}")]
-    Keys(#[from] KeyError),
+pub use hosting::startup::StartupError;
+
+impl From<KeyError> for StartupError {
+    fn from(error: KeyError) -> Self {
+        StartupError::Other(format!("signing keys: {error}"))
+    }
 }
 
 pub struct Application {
@@ -60,9 +52,7 @@ impl Application {
         settings: &Settings,
         connect: sqlx::postgres::PgConnectOptions,
     ) -> Result<Self, StartupError> {
-        let addr = settings.idp.listen;
-        let listener =
-            TcpListener::bind(addr).await.map_err(|source| StartupError::Listen { addr, source })?;
+        let listener = hosting::startup::listen(settings.idp.listen, "idp.listen / CDB_IDP__LISTEN").await?;
         Self::build_on(listener, settings, connect).await
     }
 
@@ -73,15 +63,7 @@ impl Application {
         settings: &Settings,
         connect: sqlx::postgres::PgConnectOptions,
     ) -> Result<Self, StartupError> {
-        let target = config::describe(&connect);
-        let pool = domain::db::lazy_pool(connect, &settings.pool_settings());
-        if let Err(e) = pool.acquire().await {
-            return Err(StartupError::Database { target, reason: innermost_cause(&e) });
-        }
-        domain::db::migrate(&pool).await.map_err(|e| StartupError::Migration {
-            target,
-            reason: format!("{e:?}").lines().collect::<Vec<_>>().join(": "),
-        })?;
+        let pool = hosting::startup::open_database(settings, connect).await?;
         if domain::oidc::keys::ensure(&pool).await.map_err(KeyError::from)? {
             tracing::info!("created the first token signing key");
         }

@@ -9,9 +9,8 @@ use app::ssr::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::routing::{get, post};
-use hosting::config::{self, ConfigError, Settings};
+use hosting::config::Settings;
 use hosting::csrf::{self, SameOrigin};
-use hosting::shutdown::innermost_cause;
 use http::{HeaderName, StatusCode};
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -29,18 +28,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
-/// Why the server could not start. Each message is one line naming the setting to fix.
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("cannot reach the database at {target} (DATABASE_URL / database.url): {reason}")]
-    Database { target: String, reason: String },
-    #[error("cannot migrate the database at {target}: {reason}")]
-    Migration { target: String, reason: String },
-    #[error("cannot listen on {addr} (http.listen / CDB_HTTP__LISTEN): {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
-}
+pub use hosting::startup::StartupError;
 
 /// A built application, bound to its port but not yet serving.
 pub struct Application {
@@ -62,19 +50,9 @@ impl Application {
         connect: sqlx::postgres::PgConnectOptions,
     ) -> Result<Self, StartupError> {
         // The port first: it is cheap to check and must not wait for the database.
-        let listener = TcpListener::bind(settings.http.listen)
-            .await
-            .map_err(|source| StartupError::Listen { addr: settings.http.listen, source })?;
-        let target = config::describe(&connect);
-        let pool = domain::db::lazy_pool(connect, &settings.pool_settings());
-        // Fail at start with a clear message rather than on the first request.
-        if let Err(e) = pool.acquire().await {
-            return Err(StartupError::Database { target, reason: innermost_cause(&e) });
-        }
-        domain::db::migrate(&pool).await.map_err(|e| StartupError::Migration {
-            target,
-            reason: format!("{e:?}").lines().collect::<Vec<_>>().join(": "),
-        })?;
+        let listener =
+            hosting::startup::listen(settings.http.listen, "http.listen / CDB_HTTP__LISTEN").await?;
+        let pool = hosting::startup::open_database(settings, connect).await?;
 
         // With port 0 the system picks one; pages and tests need the real address.
         if let Ok(addr) = listener.local_addr() {

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod attacks;
+mod config_errors;
 mod discovery;
 mod login_flow;
 mod service_tokens;
