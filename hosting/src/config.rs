@@ -204,7 +204,10 @@ impl Settings {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        figment = figment.merge(Env::prefixed("CDB_").split("__").ignore(&["config"]));
+        check_environment_names(std::env::vars().map(|(name, _)| name))?;
+        // A setting is always CDB_<SECTION>__<KEY>; other CDB_ variables (CDB_CONFIG, the
+        // scripts' port choices) are not settings and must not be read as unknown ones.
+        figment = figment.merge(Env::prefixed("CDB_").filter(|key| key.as_str().contains("__")).split("__"));
         if let Ok(url) = std::env::var("DATABASE_URL") {
             figment = figment.merge(("database.url", url));
         }
@@ -277,6 +280,29 @@ impl Settings {
             acquire_timeout: Duration::from_secs(self.database.acquire_timeout_secs),
         }
     }
+}
+
+/// The sections a settings variable can name.
+const SECTIONS: [&str; 6] = ["site", "http", "database", "session", "log", "idp"];
+
+/// Catches the likely typo of a single underscore after the section (`CDB_HTTP_LISTEN`), which
+/// would otherwise be ignored silently.
+fn check_environment_names(names: impl Iterator<Item = String>) -> Result<(), ConfigError> {
+    for name in names {
+        let Some(key) = name.strip_prefix("CDB_") else { continue };
+        let key = key.to_ascii_lowercase();
+        if key.contains("__") {
+            continue;
+        }
+        if let Some(section) = SECTIONS.iter().find(|s| key.starts_with(&format!("{s}_"))) {
+            let rest = &name["CDB_".len() + section.len() + 1..];
+            return Err(ConfigError::Invalid(format!(
+                "environment variable {name} is not a setting; did you mean CDB_{}__{rest}?",
+                section.to_ascii_uppercase()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `scheme://host[:port]` of a URL: what browsers send as `Origin`.
@@ -390,6 +416,20 @@ mod tests {
         settings.http.public_url = "https://my.example.org/some/path/".into();
         assert_eq!(settings.public_origin(), "https://my.example.org");
         assert!(settings.secure_cookies());
+    }
+
+    #[test]
+    fn only_section_keys_in_the_environment_are_settings() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>().into_iter();
+        assert!(
+            check_environment_names(names(&["CDB_TEST_PG_PORT", "CDB_CONFIG", "CDB_HTTP__LISTEN", "PATH"]))
+                .is_ok()
+        );
+        let error = check_environment_names(names(&["CDB_IDP_LISTEN"])).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "configuration: environment variable CDB_IDP_LISTEN is not a setting; did you mean CDB_IDP__LISTEN?"
+        );
     }
 
     #[test]

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Community Database contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+#
+# The idp against npm oidc-provider (bench/oidc-provider, configured alike: ES256, a
+# confidential client with client_secret_basic, JWT access tokens), both on loopback on this
+# machine: discovery, JWKS and client_credentials token grants with wrk (2 threads, 32
+# connections, 10 s each), idle and loaded RSS; then complete code + PKCE logins against our idp
+# with and without a password check (bench/login.mjs). Our idp uses a throwaway cluster
+# (.local/pg-bench, port 5497) and port 3202; oidc-provider port 3203. Figures go in BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "install wrk: apt-get install wrk" >&2; exit 1; }
+export SQLX_OFFLINE=true
+cargo build --quiet --release -p idp -p cli
+(cd bench/oidc-provider && [ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund --loglevel=error)
+
+admin=$(scripts/pg.sh start bench 5497)
+psql -q "$admin" -c "DROP DATABASE IF EXISTS bench_idp WITH (FORCE)" -c "CREATE DATABASE bench_idp"
+export DATABASE_URL=postgres://postgres@127.0.0.1:5497/bench_idp
+work=$(mktemp -d)
+target/release/cdb-admin demo-data >/dev/null
+target/release/cdb-admin client create svc --name "Bench service" --grant client_credentials --scopes email \
+  --secret-file "$work/svc.secret" >/dev/null
+target/release/cdb-admin client create web --name "Bench web" --redirect-uri http://127.0.0.1:9/callback \
+  --grant authorization_code --secret-file "$work/web.secret" >/dev/null
+secret=$(cat "$work/svc.secret")
+
+RUST_LOG=warn CDB_IDP__LISTEN=127.0.0.1:3202 CDB_IDP__PUBLIC_URL=http://127.0.0.1:3202 target/release/idp &
+ours=$!
+PORT=3203 CLIENT_SECRET="$secret" NODE_ENV=production node bench/oidc-provider/server.mjs >/dev/null 2>&1 &
+theirs=$!
+trap 'kill $ours $theirs 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; scripts/pg.sh stop bench' EXIT
+for port in 3202 3203; do
+  for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/openid-configuration" >/dev/null && break; sleep 0.2; done
+done
+
+rss() { awk '/VmRSS/ { printf "%s %s", $2, $3 }' "/proc/$1/status"; }
+peak() { awk '/VmHWM/ { printf "%s %s", $2, $3 }' "/proc/$1/status"; }
+echo "idle RSS: idp $(rss $ours), oidc-provider $(rss $theirs)"
+
+cat >"$work/token.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "grant_type=client_credentials&scope=email"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $(printf 'svc:%s' "$secret" | base64 -w0)"
+LUA
+run() { wrk -t2 -c32 -d10s --latency "$@" | grep -E "Requests/sec|^ +50%|^ +99%|Non-2xx"; }
+for name in "idp 3202 /jwks" "oidc-provider 3203 /jwks"; do
+  set -- $name
+  echo "== $1: GET discovery";        run "http://127.0.0.1:$2/.well-known/openid-configuration"
+  echo "== $1: GET JWKS";             run "http://127.0.0.1:$2$3"
+  echo "== $1: client_credentials";   run -s "$work/token.lua" "http://127.0.0.1:$2/token"
+done
+echo "loaded RSS: idp $(rss $ours) (peak $(peak $ours)), oidc-provider $(rss $theirs) (peak $(peak $theirs))"
+
+echo "== idp: complete logins, one after another"
+ISSUER=http://127.0.0.1:3202 CLIENT_ID=web CLIENT_SECRET="$(cat "$work/web.secret")" \
+  REDIRECT_URI=http://127.0.0.1:9/callback node bench/login.mjs 50
