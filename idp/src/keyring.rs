@@ -8,8 +8,10 @@
 
 use arc_swap::ArcSwap;
 use domain::oidc::keys;
+use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use p256::ecdsa::SigningKey;
+use p256::pkcs8::DecodePrivateKey;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,9 +34,11 @@ pub enum KeyError {
     Domain(#[from] domain::DomainError),
 }
 
+/// The current signing key, parsed once per load: parsing derives the public key, which costs
+/// as much as a signature (see `tokens::sign`).
 pub struct Signer {
     pub kid: String,
-    pub key: EncodingKey,
+    pub key: SigningKey,
 }
 
 struct Loaded {
@@ -101,7 +105,9 @@ async fn fetch(pool: &PgPool, token_lifetime: time::Duration) -> Result<Loaded, 
     let published = keys::published(pool, token_lifetime).await?;
     let current = published.first().ok_or(KeyError::NoKey)?;
     let unusable = |kid: &str, reason: String| KeyError::Unusable { kid: kid.to_owned(), reason };
-    let signer = Signer { kid: current.kid.clone(), key: EncodingKey::from_ec_der(current.private_der()) };
+    let key = SigningKey::from_pkcs8_der(current.private_der())
+        .map_err(|e| unusable(&current.kid, e.to_string()))?;
+    let signer = Signer { kid: current.kid.clone(), key };
     let mut verifiers = HashMap::new();
     let mut jwks = Vec::new();
     for key in &published {

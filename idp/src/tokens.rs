@@ -13,7 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::oidc::claims::PersonClaims;
 use domain::oidc::{ClientId, Scope, Scopes};
 use domain::types::PersonId;
-use jsonwebtoken::{Algorithm, Header, Validation};
+use jsonwebtoken::{Algorithm, Validation};
+use p256::ecdsa::signature::Signer as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -30,8 +31,8 @@ pub const MAX_TOKEN_LENGTH: usize = 8 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("signing failed: {0}")]
-    Signing(#[from] jsonwebtoken::errors::Error),
+    #[error("claims cannot be serialised: {0}")]
+    Claims(#[from] serde_json::Error),
 }
 
 /// The profile claims of a person, as far as the scopes allow.
@@ -146,13 +147,22 @@ impl AccessTokenClaims {
     }
 }
 
-/// Signs `claims` with the current key.
+/// Signs `claims` with the current key, as a compact JWS (RFC 7515 §7.1) with ES256.
+///
+/// Not `jsonwebtoken::encode`: with the RustCrypto backend it parses the PKCS#8 key again for
+/// every token, and parsing derives the public key, a second scalar multiplication per token
+/// (BENCHMARKS.md). The key is parsed once in the `KeyRing`; the serialisation is three
+/// base64url parts. Verification stays with `jsonwebtoken` (`verify` below), and the tests and
+/// the openid-client interop check verify every token we sign.
 pub fn sign<T: Serialize>(keys: &KeyRing, typ: &str, claims: &T) -> Result<String, TokenError> {
     keys.with_signer(|signer| {
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(signer.kid.clone());
-        header.typ = Some(typ.to_owned());
-        Ok(jsonwebtoken::encode(&header, claims, &signer.key)?)
+        let header = serde_json::json!({ "alg": "ES256", "typ": typ, "kid": signer.kid });
+        let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?);
+        let signing_input = format!("{header}.{payload}");
+        // RFC 6979 deterministic ECDSA over SHA-256; JWS wants r || s, 64 bytes.
+        let signature: p256::ecdsa::Signature = signer.key.sign(signing_input.as_bytes());
+        Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes())))
     })
 }
 
