@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod csrf;
+pub mod layers;
 pub mod shutdown;
 pub mod startup;
 pub mod telemetry;

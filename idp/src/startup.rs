@@ -11,16 +11,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use hosting::config::Settings;
 use hosting::csrf::{self, SameOrigin};
-use http::{HeaderName, StatusCode};
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 /// Largest request body: forms and token requests are small; anything bigger is refused unread.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -128,8 +123,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     // Endpoints for programs authenticate themselves and read no cookies: no CSRF check there.
     let exempt: Arc<[&'static str]> = Arc::new(["/token", "/revoke", "/introspect", "/userinfo"]);
     let same_origin = SameOrigin { origin: Arc::from(settings.idp.origin()), exempt };
-    let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let routes = Router::new()
         .route("/.well-known/openid-configuration", get(discovery::configuration))
         .route("/jwks", get(discovery::jwks))
         .route("/authorize", get(authorize::authorize))
@@ -143,15 +137,6 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .layer(axum::middleware::from_fn_with_state(same_origin, csrf::same_origin_only))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(settings.http.request_timeout_secs)))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
-            // Method, path and request id only: query strings carry codes and tokens.
-            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
-        }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(CatchPanicLayer::new())
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    hosting::layers::common(routes, Duration::from_secs(settings.http.request_timeout_secs)).with_state(state)
 }

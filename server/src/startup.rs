@@ -11,7 +11,6 @@ use axum::Router;
 use axum::routing::{get, post};
 use hosting::config::Settings;
 use hosting::csrf::{self, SameOrigin};
-use http::{HeaderName, StatusCode};
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
@@ -19,11 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
@@ -99,29 +94,21 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.session.idle_timeout_minutes)));
     let same_origin = SameOrigin { origin: Arc::from(settings.public_origin()), exempt: Arc::new([]) };
-    let request_id = HeaderName::from_static("x-request-id");
 
-    Router::new()
+    let routes = Router::new()
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
         // Pages and server functions only: static files and health checks need no session.
         .route_layer(axum::middleware::from_fn(session_view::load))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
-        .route("/language", post(language::set).with_state(language::SecureCookies(settings.secure_cookies())))
+        .route(
+            "/language",
+            post(language::set).with_state(language::SecureCookies(settings.secure_cookies())),
+        )
         .route("/amount", post(amount::choose))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(same_origin, csrf::same_origin_only))
         .layer(sessions)
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(settings.http.request_timeout_secs)))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
-            // Method, path and request id only: query strings may hold tokens.
-            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
-        }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        // A bug must cost one request a 500, not the connection (and every request queued on it).
-        .layer(CatchPanicLayer::new())
-        .with_state(state)
+        .layer(CompressionLayer::new());
+    hosting::layers::common(routes, Duration::from_secs(settings.http.request_timeout_secs)).with_state(state)
 }
