@@ -70,6 +70,8 @@ impl AuthorizationRequest {
 pub enum Invalid {
     /// The client or redirect URI is not trustworthy: show a page, redirect nowhere.
     Page(String),
+    /// The database could not be asked: a 503 page, nobody's fault.
+    Unavailable,
     /// Tell the client, at its registered redirect URI.
     Redirect { redirect_uri: String, state: Option<String>, error: &'static str, description: &'static str },
 }
@@ -84,7 +86,7 @@ pub async fn validate(state: &AppState, params: &Params) -> Result<Authorization
         Ok(None) => return Err(page("client_id is not a registered client")),
         Err(e) => {
             tracing::error!(error = ?e, "loading a client failed");
-            return Err(page("the service is temporarily unavailable"));
+            return Err(Invalid::Unavailable);
         }
     };
     let redirect_uri = params.get("redirect_uri").ok_or_else(|| page("redirect_uri is missing"))?;
@@ -204,6 +206,13 @@ pub fn refuse(state: &AppState, headers: &HeaderMap, params: &Params, invalid: I
                 organisation: &state.config.organisation,
             };
             pages::request_error(frame, &detail)
+        }
+        Invalid::Unavailable => {
+            let frame = Frame {
+                locale: locale::choose(params.get("ui_locales"), headers),
+                organisation: &state.config.organisation,
+            };
+            pages::unavailable(frame)
         }
         Invalid::Redirect { redirect_uri, state: client_state, error, description } => {
             let mut pairs = vec![

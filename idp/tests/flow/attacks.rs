@@ -234,3 +234,16 @@ async fn forged_tampered_and_expired_access_tokens_are_refused(pool: PgPool) {
     let unauthenticated = idp.backend.get(idp.url("/userinfo")).send().await.unwrap();
     assert_eq!(unauthenticated.status(), 401);
 }
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn a_database_outage_gives_a_clear_page_and_503_on_the_api(pool: PgPool) {
+    let idp = spawn_idp(pool).await;
+    let code = idp.code().await;
+    idp.state.pool.close().await;
+    let page = idp.backend.get(idp.authorize_url(&[])).send().await.unwrap();
+    assert_eq!(page.status(), 503);
+    assert!(page.text().await.unwrap().contains("Nothing is wrong with your account"));
+    let token = idp.exchange(&code).await;
+    assert_eq!(token.status(), 503);
+    assert_eq!(token.json::<Value>().await.unwrap()["error"], "temporarily_unavailable");
+}
