@@ -134,13 +134,7 @@ async fn codes_are_single_use_and_bound_to_client_redirect_and_verifier(pool: Pg
     let replay = idp.exchange(&code).await;
     assert_eq!(replay.status(), 400);
     assert_eq!(replay.json::<Value>().await.unwrap()["error"], "invalid_grant");
-    let info = idp
-        .backend
-        .get(idp.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let info = idp.userinfo(tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(info.status(), 401, "a replayed code revokes what it issued");
 
     let code = idp.code().await;
@@ -227,7 +221,7 @@ async fn forged_tampered_and_expired_access_tokens_are_refused(pool: PgPool) {
         ("oversized", "a".repeat(20_000)),
     ];
     for (what, token) in forged {
-        let response = idp.backend.get(idp.url("/userinfo")).bearer_auth(&token).send().await.unwrap();
+        let response = idp.userinfo(&token).await;
         assert_eq!(response.status(), 401, "{what}");
         assert!(response.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"), "{what}");
     }

@@ -50,12 +50,6 @@ async fn the_jwks_publishes_public_keys_only_and_follows_rotation(pool: PgPool) 
     let after = idp.tokens().await;
     let header = jsonwebtoken::decode_header(after["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()), "new tokens are signed with the new key");
-    let userinfo = idp
-        .backend
-        .get(idp.url("/userinfo"))
-        .bearer_auth(before["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let userinfo = idp.userinfo(before["access_token"].as_str().unwrap()).await;
     assert_eq!(userinfo.status(), 200, "tokens signed with the old key stay valid");
 }

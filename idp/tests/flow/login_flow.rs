@@ -46,16 +46,7 @@ async fn a_person_logs_in_and_the_client_gets_verified_tokens_and_claims(pool: P
     assert_eq!(id["groups"], serde_json::json!(["staff"]));
     assert_eq!(id["at_hash"], idp::tokens::at_hash(tokens["access_token"].as_str().unwrap()));
 
-    let info: Value = idp
-        .backend
-        .get(idp.url("/userinfo"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: Value = idp.userinfo(tokens["access_token"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!(info["sub"], id["sub"]);
     assert_eq!(info["email_verified"], true);
     assert_eq!(info["locale"], "en");
@@ -113,13 +104,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_grant(pool: PgPool) {
     let reuse = idp.token_request(&[("grant_type", "refresh_token"), ("refresh_token", old)]).await;
     assert_eq!(reuse.status(), 400);
     assert_eq!(reuse.json::<Value>().await.unwrap()["error"], "invalid_grant");
-    let info = idp
-        .backend
-        .get(idp.url("/userinfo"))
-        .bearer_auth(second["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let info = idp.userinfo(second["access_token"].as_str().unwrap()).await;
     assert_eq!(info.status(), 401, "the reuse revoked the family's access tokens too");
 }
 

@@ -195,6 +195,11 @@ impl TestIdp {
         query["code"].clone()
     }
 
+    /// `GET /userinfo` with a bearer token, as a relying party calls it.
+    pub async fn userinfo(&self, access_token: &str) -> reqwest::Response {
+        self.backend.get(self.url("/userinfo")).bearer_auth(access_token).send().await.unwrap()
+    }
+
     pub async fn token_request(&self, form: &[(&str, &str)]) -> reqwest::Response {
         self.backend
             .post(self.url("/token"))

@@ -30,13 +30,7 @@ async fn a_service_client_gets_tokens_for_itself_within_its_scopes(pool: PgPool)
     let too_wide = grant("email admin").await.unwrap();
     assert_eq!(too_wide.json::<Value>().await.unwrap()["error"], "invalid_scope");
 
-    let info = idp
-        .backend
-        .get(idp.url("/userinfo"))
-        .bearer_auth(token["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let info = idp.userinfo(token["access_token"].as_str().unwrap()).await;
     assert_eq!(info.status(), 403, "a service token is nobody's: no userinfo");
 
     // The web client may not use this grant.
