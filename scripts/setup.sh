@@ -66,6 +66,16 @@ fi
 if [ "$what" = test ]; then
   apt_install chromium brotli
   command -v curl >/dev/null || apt_install curl
+  # OpenLDAP for the LDAP directory tests (not started as a service: tests run their own).
+  if ! dpkg -s slapd ldap-utils >/dev/null 2>&1; then
+    apt_install slapd ldap-utils
+    as_root service slapd stop >/dev/null 2>&1 || true
+  fi
+  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    say "installing aiosmtpd (the SMTP server mail tests send to)"
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd 2>/dev/null \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd
+  fi
   if [ ! -d interop/node_modules/openid-client ]; then
     say "installing npm packages (openid-client) into interop/"
     (cd interop && npm ci --no-audit --no-fund --loglevel=error)

@@ -17,6 +17,7 @@ pub mod email;
 mod error;
 pub mod group;
 pub mod login;
+pub mod mail;
 pub mod oidc;
 pub mod password;
 pub mod person;

@@ -43,6 +43,22 @@ impl Attempt {
             address: SecretHash::of(&format!("ip:{address}")),
         }
     }
+
+    /// A request for a mailed link: counted apart from password failures, so asking for links
+    /// never blocks a password login, and the other way round.
+    pub fn link_request(identifier: &str, address: IpAddr) -> Self {
+        let identifier = identifier.trim().to_lowercase();
+        Self {
+            account: SecretHash::of(&format!("link:{identifier}")),
+            address: SecretHash::of(&format!("link-ip:{address}")),
+        }
+    }
+}
+
+impl Limits {
+    /// Mailed links: 5 per name and 50 per address in 15 minutes, every request counted. Enough
+    /// for a person whose mail is slow; too few to flood anyone's mailbox.
+    pub const LINKS: Limits = Limits { per_account: 5, per_address: 50, window: Duration::minutes(15) };
 }
 
 /// Whether the attempt may go ahead.

@@ -32,6 +32,66 @@ pub struct Settings {
     pub log: LogSettings,
     /// The identity provider (id.*); the supporter app reads its public URL too.
     pub idp: IdpSettings,
+    /// Outgoing mail: every binary that queues mail also sends the queue.
+    pub mail: MailSettings,
+}
+
+/// How queued mail leaves: into a folder of `.eml` files (the local default) or over SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    Outbox,
+    Smtp,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which must succeed (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host.
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailSettings {
+    /// Sender of every mail, e.g. `"FSFE <noreply@fsfe.org>"`.
+    pub from: String,
+    /// `outbox` writes each mail to `outbox_dir` as an `.eml` file; `smtp` sends through `smtp_*`.
+    pub transport: MailTransport,
+    pub outbox_dir: PathBuf,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    /// Login for SMTP AUTH; leave empty for a relay that needs none.
+    pub smtp_username: String,
+    /// A file holding the SMTP password (required with `smtp_username`).
+    pub smtp_password_file: Option<PathBuf>,
+    /// A PEM certificate to trust besides the public roots (a private relay's own CA).
+    pub smtp_ca_file: Option<PathBuf>,
+    /// How often the queue is looked at when idle.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            from: "Community Database <noreply@localhost>".into(),
+            transport: MailTransport::Outbox,
+            outbox_dir: PathBuf::from(".local/outbox"),
+            smtp_host: "localhost".into(),
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: String::new(),
+            smtp_password_file: None,
+            smtp_ca_file: None,
+            poll_interval_ms: 1000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -283,7 +343,7 @@ impl Settings {
 }
 
 /// The sections a settings variable can name.
-const SECTIONS: [&str; 6] = ["site", "http", "database", "session", "log", "idp"];
+const SECTIONS: [&str; 7] = ["site", "http", "database", "session", "log", "idp", "mail"];
 
 /// Catches the likely typo of a single underscore after the section (`CDB_HTTP_LISTEN`), which
 /// would otherwise be ignored silently.
@@ -446,5 +506,14 @@ mod tests {
         let f = file("[idp]\npublic_url = \"id.example.org\"\n");
         let error = Settings::load(Some(f.path())).unwrap_err().to_string();
         assert!(error.starts_with("idp.public_url"), "{error}");
+    }
+
+    #[test]
+    fn the_example_file_is_valid_and_documents_the_defaults() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/community.example.toml");
+        let settings = Settings::load(Some(&example)).unwrap();
+        assert_eq!(settings.mail.transport, MailTransport::Outbox);
+        assert_eq!(settings.mail.smtp_port, MailSettings::default().smtp_port);
+        assert_eq!(settings.idp.listen, IdpSettings::default().listen);
     }
 }

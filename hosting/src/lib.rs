@@ -6,6 +6,9 @@
 pub mod config;
 pub mod csrf;
 pub mod layers;
+pub mod mail;
 pub mod shutdown;
 pub mod startup;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;

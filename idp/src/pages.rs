@@ -61,6 +61,10 @@ pub enum LoginProblem {
     Missing,
     Refused,
     Throttled,
+    /// A link was asked for without saying for whom.
+    LinkMissing,
+    /// The LDAP directory cannot be reached: a 503, and nobody's failure count goes up.
+    DirectoryUnavailable,
 }
 
 /// The login form. `hidden` are the authorization request's parameters, sent back with it.
@@ -75,13 +79,16 @@ pub fn login(
     let status = match problem {
         None => StatusCode::OK,
         Some(LoginProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
-        Some(LoginProblem::Missing) => StatusCode::BAD_REQUEST,
+        Some(LoginProblem::Missing | LoginProblem::LinkMissing) => StatusCode::BAD_REQUEST,
         Some(LoginProblem::Refused) => StatusCode::UNAUTHORIZED,
+        Some(LoginProblem::DirectoryUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
     };
     let message = problem.map(|p| match p {
         LoginProblem::Missing => td_string!(locale, login_missing),
         LoginProblem::Refused => td_string!(locale, login_refused),
         LoginProblem::Throttled => td_string!(locale, login_throttled),
+        LoginProblem::LinkMissing => td_string!(locale, login_link_missing),
+        LoginProblem::DirectoryUnavailable => td_string!(locale, login_directory_unavailable),
     });
     let invalid = problem.map(|_| "true");
     let described_by = problem.map(|_| "login-problem");
@@ -105,9 +112,119 @@ pub fn login(
                     maxlength="1024" aria-invalid=invalid aria-describedby=described_by />
             </div>
             <p><button class="button" type="submit">{td_string!(locale, login_submit)}</button></p>
+            // The same form, so the typed name goes along; formnovalidate: no password needed.
+            <h2>{td_string!(locale, login_other_ways)}</h2>
+            <p class="actions">
+                <button class="button secondary" type="submit" name="action" value="link" formnovalidate>
+                    {td_string!(locale, login_link_submit)}
+                </button>
+                <button class="button secondary" type="submit" name="action" value="forgot" formnovalidate>
+                    {td_string!(locale, login_forgot_submit)}
+                </button>
+            </p>
         </form>
     };
     document(frame, td_string!(locale, login_title).to_string(), status, body)
+}
+
+/// After a link was asked for: the same page whether or not one was sent.
+pub fn link_sent(frame: Frame<'_>, identifier: &str, back: String) -> Response {
+    let locale = frame.locale;
+    let text = td_string!(locale, link_sent_text, identifier = identifier.to_owned());
+    let body = view! {
+        <h1>{td_string!(locale, link_sent_title)}</h1>
+        <p>{text}</p>
+        <p class="aside">{td_string!(locale, link_sent_hint)}</p>
+        <p><a href=back>{td_string!(locale, link_sent_back)}</a></p>
+    };
+    document(frame, td_string!(locale, link_sent_title).to_string(), StatusCode::OK, body)
+}
+
+/// What a login link will do, with the button that does it (mail scanners only GET).
+pub fn link_login(frame: Frame<'_>, client_name: &str, token: &str) -> Response {
+    let locale = frame.locale;
+    let text = td_string!(locale, link_login_text, client = client_name.to_owned());
+    let token = token.to_owned();
+    let body = view! {
+        <h1>{td_string!(locale, link_login_title)}</h1>
+        <p>{text}</p>
+        <form class="form" method="post" action="/link">
+            <input type="hidden" name="t" value=token />
+            <p><button class="button" type="submit">{td_string!(locale, link_login_submit)}</button></p>
+        </form>
+    };
+    document(frame, td_string!(locale, link_login_title).to_string(), StatusCode::OK, body)
+}
+
+/// Why a new password was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordProblem {
+    Mismatch,
+    TooShort,
+    TooLong,
+}
+
+/// The form behind a "forgot password" link.
+pub fn link_password(
+    frame: Frame<'_>,
+    client_name: &str,
+    token: &str,
+    problem: Option<PasswordProblem>,
+) -> Response {
+    let locale = frame.locale;
+    let text = td_string!(locale, link_password_text, client = client_name.to_owned());
+    let message = problem.map(|p| match p {
+        PasswordProblem::Mismatch => td_string!(locale, link_password_mismatch),
+        PasswordProblem::TooShort => td_string!(locale, link_password_too_short),
+        PasswordProblem::TooLong => td_string!(locale, link_password_too_long),
+    });
+    let invalid = problem.map(|_| "true");
+    let described_by = if problem.is_some() { "password-problem password-hint" } else { "password-hint" };
+    let token = token.to_owned();
+    let status = if problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let body = view! {
+        <h1>{td_string!(locale, link_password_title)}</h1>
+        <p>{text}</p>
+        {message.map(|m| view! { <p class="error-summary" id="password-problem" role="alert">{m}</p> })}
+        <form class="form" method="post" action="/link">
+            <input type="hidden" name="t" value=token />
+            <div class="field">
+                <label for="password">{td_string!(locale, link_password_new)}</label>
+                <input id="password" name="password" type="password" autocomplete="new-password" required
+                    minlength="10" maxlength="1024" aria-invalid=invalid aria-describedby=described_by />
+                <p class="hint" id="password-hint">{td_string!(locale, link_password_hint)}</p>
+            </div>
+            <div class="field">
+                <label for="password-repeat">{td_string!(locale, link_password_repeat)}</label>
+                <input id="password-repeat" name="password_repeat" type="password" autocomplete="new-password"
+                    required maxlength="1024" aria-invalid=invalid />
+            </div>
+            <p><button class="button" type="submit">{td_string!(locale, link_password_submit)}</button></p>
+        </form>
+    };
+    document(frame, td_string!(locale, link_password_title).to_string(), status, body)
+}
+
+/// An unknown, expired or used link. `back` leads to the login it came from, when known.
+pub fn link_invalid(frame: Frame<'_>, back: Option<String>) -> Response {
+    let locale = frame.locale;
+    let body = view! {
+        <h1>{td_string!(locale, link_invalid_title)}</h1>
+        <p>{td_string!(locale, link_invalid_text)}</p>
+        {back.map(|href| view! { <p><a href=href>{td_string!(locale, link_invalid_back)}</a></p> })}
+    };
+    document(frame, td_string!(locale, link_invalid_title).to_string(), StatusCode::GONE, body)
+}
+
+/// Logged in by a link whose client request cannot be finished any more (the client changed).
+pub fn logged_in(frame: Frame<'_>) -> Response {
+    let locale = frame.locale;
+    let text = td_string!(locale, logged_in_text, organisation = frame.organisation.to_owned());
+    let body = view! {
+        <h1>{td_string!(locale, logged_in_title)}</h1>
+        <p>{text}</p>
+    };
+    document(frame, td_string!(locale, logged_in_title).to_string(), StatusCode::OK, body)
 }
 
 /// A request we cannot send back to the client (unknown client, unregistered redirect URI):

@@ -1,16 +1,19 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Builds the idp from settings: database, migrations, signing keys, routes, listener, and the
-//! background jobs (key reload, pruning of expired rows).
+//! background jobs (key reload, pruning of expired rows, sending the mail queue).
 
-use crate::endpoints::{authorize, discovery, health, introspect, login, logout, revoke, token, userinfo};
+use crate::endpoints::{
+    authorize, discovery, health, introspect, link, login, logout, revoke, token, userinfo,
+};
 use crate::keyring::{self, KeyError, KeyRing};
 use crate::state::{AppState, Config};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use hosting::config::Settings;
+use hosting::config::{MailSettings, Settings};
 use hosting::csrf::{self, SameOrigin};
+use hosting::mail::Mailer;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +37,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    mailer: Mailer,
+    mail: MailSettings,
 }
 
 impl Application {
@@ -58,6 +63,7 @@ impl Application {
         settings: &Settings,
         connect: sqlx::postgres::PgConnectOptions,
     ) -> Result<Self, StartupError> {
+        let mailer = Mailer::from_settings(&settings.mail).map_err(|e| StartupError::Other(e.to_string()))?;
         let pool = hosting::startup::open_database(settings, connect).await?;
         if domain::oidc::keys::ensure(&pool).await.map_err(KeyError::from)? {
             tracing::info!("created the first token signing key");
@@ -66,7 +72,7 @@ impl Application {
         let keys = KeyRing::load(pool.clone(), config.access_token_lifetime).await?;
         let state = AppState { pool, config: Arc::new(config), keys: Arc::new(keys) };
         let router = router(state.clone(), settings);
-        Ok(Self { listener, router, state })
+        Ok(Self { listener, router, state, mailer, mail: settings.mail.clone() })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -80,9 +86,11 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let jobs = tokio::spawn(background_jobs(self.state.clone()));
+        let mail = tokio::spawn(hosting::mail::run_worker(self.state.pool.clone(), self.mailer, self.mail));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         jobs.abort();
+        mail.abort();
         self.state.pool.close().await;
         result
     }
@@ -107,7 +115,8 @@ async fn prune_expired(pool: &PgPool, config: &Config) {
     let result = async {
         let rows = domain::oidc::grant::prune_expired(pool).await?
             + domain::throttle::prune(pool, config.throttle).await?
-            + domain::oidc::keys::prune(pool, config.access_token_lifetime).await?;
+            + domain::oidc::keys::prune(pool, config.access_token_lifetime).await?
+            + domain::oidc::login_link::prune(pool).await?;
         Ok::<_, domain::DomainError>(rows)
     }
     .await;
@@ -128,6 +137,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .route("/jwks", get(discovery::jwks))
         .route("/authorize", get(authorize::authorize))
         .route("/login", post(login::submit))
+        .route("/link", get(link::show).post(link::redeem))
         .route("/token", post(token::token))
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .route("/introspect", post(introspect::introspect))

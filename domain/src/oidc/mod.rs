@@ -11,6 +11,7 @@ pub mod claims;
 pub mod client;
 pub mod grant;
 pub mod keys;
+pub mod login_link;
 pub mod login_session;
 pub mod secret;
 pub mod types;

@@ -6,10 +6,12 @@
 //! Order matters: the throttle is asked before any password is checked, so a blocked guesser
 //! costs one small query; every refusal (unknown name, wrong password, disabled account) gives
 //! the same page after the same work (`domain::login`); success starts a new login session with
-//! a new cookie, never reusing one that existed before.
+//! a new cookie, never reusing one that existed before. The form's other buttons (`action=link`,
+//! `action=forgot`) ask for a mailed link instead (`link.rs`).
 
 use super::SESSION_COOKIE;
 use super::authorize::{self, Invalid};
+use super::link;
 use crate::client_address;
 use crate::locale;
 use crate::pages::{self, Frame, LoginProblem};
@@ -21,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use domain::login::{self, Outcome};
+use domain::oidc::login_link::Purpose;
 use domain::oidc::login_session;
 use domain::throttle::{self, Attempt};
 use http::HeaderMap;
@@ -49,6 +52,16 @@ pub async fn submit(
         organisation: &state.config.organisation,
     };
     let identifier = params.get("identifier").unwrap_or_default().trim();
+    let address = client_address::resolve(peer, &headers, &state.config.trusted_proxies);
+    match params.get("action") {
+        Some("link") => {
+            return link::request(&state, frame, &request, identifier, Purpose::Login, address).await;
+        }
+        Some("forgot") => {
+            return link::request(&state, frame, &request, identifier, Purpose::SetPassword, address).await;
+        }
+        _ => {}
+    }
     let show_form = |problem| {
         pages::login(frame, &request.client.spec.name, request.hidden_fields(), identifier, Some(problem))
     };
@@ -58,7 +71,6 @@ pub async fn submit(
     }
     let password = SecretString::from(password.to_owned());
 
-    let address = client_address::resolve(peer, &headers, &state.config.trusted_proxies);
     let attempt = Attempt::new(identifier, address);
     let limits = state.config.throttle;
     let outcome = async {

@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod discovery;
 pub mod health;
 pub mod introspect;
+pub mod link;
 pub mod login;
 pub mod logout;
 pub mod revoke;

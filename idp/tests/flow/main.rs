@@ -11,6 +11,7 @@ mod attacks;
 mod config_errors;
 mod discovery;
 mod login_flow;
+mod login_links;
 mod service_tokens;
 
 use base64::Engine;
@@ -19,7 +20,8 @@ use domain::audit::{Actor, Origin};
 use domain::oidc::client::{self, ClientKind, ClientSpec};
 use domain::oidc::types::RedirectUri;
 use domain::oidc::{ClientId, GrantType, Scopes};
-use hosting::config::Settings;
+use hosting::config::{MailTransport, Settings, SmtpSecurity};
+use hosting::testing::{SinkOptions, SmtpSink};
 use idp::startup::Application;
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
@@ -40,15 +42,37 @@ pub struct TestIdp {
     pub client_id: String,
     pub client_secret: String,
     pub state: idp::state::AppState,
+    /// The SMTP server the idp sends to, for tests that read mail.
+    pub smtp: Option<SmtpSink>,
+    _outbox: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 pub async fn spawn_idp(pool: PgPool) -> TestIdp {
+    spawn_idp_with(pool, None).await
+}
+
+/// An idp whose mail goes over SMTP to a real server (aiosmtpd) on loopback.
+pub async fn spawn_idp_mailing(pool: PgPool) -> TestIdp {
+    let sink = SmtpSink::start(SinkOptions::default()).await;
+    spawn_idp_with(pool, Some(sink)).await
+}
+
+async fn spawn_idp_with(pool: PgPool, smtp: Option<SmtpSink>) -> TestIdp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = Settings::default();
     settings.idp.public_url = issuer.clone();
     settings.site.organisation = "Test Supporters <e.V.>".into();
+    let outbox = tempfile::tempdir().unwrap();
+    settings.mail.outbox_dir = outbox.path().to_owned();
+    settings.mail.poll_interval_ms = 50;
+    if let Some(sink) = &smtp {
+        settings.mail.transport = MailTransport::Smtp;
+        settings.mail.smtp_host = "127.0.0.1".into();
+        settings.mail.smtp_port = sink.port;
+        settings.mail.smtp_security = SmtpSecurity::None;
+    }
     let connect = (*pool.connect_options()).clone();
     let app = Application::build_on(listener, &settings, connect).await.expect("idp starts");
     let state = app.state().clone();
@@ -79,6 +103,8 @@ pub async fn spawn_idp(pool: PgPool) -> TestIdp {
         client_id: "web-app".into(),
         client_secret,
         state,
+        smtp,
+        _outbox: outbox,
         _shutdown: tx,
     }
 }
@@ -161,16 +187,23 @@ impl TestIdp {
         identifier: &str,
         password: &str,
     ) -> reqwest::Response {
+        self.submit_login_form(authorize_url, &[("identifier", identifier), ("password", password)]).await
+    }
+
+    /// Submits the login form with `fields` besides the authorization request's hidden ones.
+    pub async fn submit_login_form(&self, authorize_url: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let query = url::Url::parse(authorize_url).unwrap().query().unwrap().to_owned();
         let body = format!(
             "{query}&{}",
-            url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("identifier", identifier)
-                .append_pair("password", password)
-                .finish()
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
         );
+        self.post_form("/login", body).await
+    }
+
+    /// A same-origin form POST from the browser.
+    pub async fn post_form(&self, path: &str, body: String) -> reqwest::Response {
         self.browser
-            .post(self.url("/login"))
+            .post(self.url(path))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("origin", &self.issuer)
             .header("sec-fetch-site", "same-origin")

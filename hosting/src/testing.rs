@@ -1,0 +1,121 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Test support shared by the crates' tests (feature `testing`): a real SMTP server on a
+//! loopback port, `scripts/smtp-sink.py` (aiosmtpd), whose mail lands in a temporary Maildir.
+
+// Only tests use this; a failed set-up should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running SMTP server; stopped when dropped.
+pub struct SmtpSink {
+    pub port: u16,
+    maildir: tempfile::TempDir,
+    _child: Child,
+}
+
+/// What the server demands of clients.
+#[derive(Default)]
+pub struct SinkOptions<'a> {
+    /// Certificate and key (PEM): STARTTLS offered and required.
+    pub tls: Option<(&'a Path, &'a Path)>,
+    /// AUTH required with this user and password.
+    pub auth: Option<(&'a str, &'a str)>,
+}
+
+impl SmtpSink {
+    pub async fn start(options: SinkOptions<'_>) -> Self {
+        let maildir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/smtp-sink.py");
+        let mut command = Command::new("python3");
+        command
+            .arg(script)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--maildir")
+            .arg(maildir.path().join("mail"));
+        if let Some((cert, key)) = options.tls {
+            command.arg("--cert").arg(cert).arg("--key").arg(key);
+        }
+        if let Some((user, password)) = options.auth {
+            command.arg("--user").arg(user).arg("--password").arg(password);
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            // aiosmtpd logs every refused TLS handshake with a traceback; tests assert on mail.
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 runs scripts/smtp-sink.py (scripts/setup.sh test installs aiosmtpd)");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        tokio::time::timeout(Duration::from_secs(20), BufReader::new(stdout).read_line(&mut line))
+            .await
+            .expect("the SMTP sink starts within 20 s")
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP sink did not start (is aiosmtpd installed?)");
+        Self { port, maildir, _child: child }
+    }
+
+    /// Every mail received so far, as raw RFC 5322 text, oldest first.
+    pub fn messages(&self) -> Vec<String> {
+        let new = self.maildir.path().join("mail/new");
+        let mut files: Vec<_> = std::fs::read_dir(new).map(|d| d.flatten().collect()).unwrap_or_default();
+        files.sort_by_key(|f| f.metadata().and_then(|m| m.modified()).ok());
+        files.iter().map(|f| std::fs::read_to_string(f.path()).unwrap()).collect()
+    }
+
+    /// Waits (up to 20 s) until at least `count` mails arrived; returns them all.
+    pub async fn wait_for(&self, count: usize) -> Vec<String> {
+        for _ in 0..400 {
+            let messages = self.messages();
+            if messages.len() >= count {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected {count} mails, got {}", self.messages().len());
+    }
+}
+
+/// The body of a raw mail, quoted-printable decoded (lettre encodes long lines), so links can
+/// be searched for.
+pub fn body_text(raw: &str) -> String {
+    let body = raw.split_once("\r\n\r\n").or_else(|| raw.split_once("\n\n")).map_or(raw, |(_, b)| b);
+    let decoded = quoted_printable::decode(body, quoted_printable::ParseMode::Robust).unwrap();
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// A throwaway certificate authority and a server certificate it signed for `127.0.0.1` and
+/// `localhost`, written as PEM files into `dir`.
+pub struct TestCertificates {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+pub fn test_certificates(dir: &Path) -> TestCertificates {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "Community Database test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let paths =
+        TestCertificates { ca: dir.join("ca.pem"), cert: dir.join("cert.pem"), key: dir.join("key.pem") };
+    std::fs::write(&paths.ca, ca.pem()).unwrap();
+    std::fs::write(&paths.cert, cert.pem()).unwrap();
+    std::fs::write(&paths.key, key.serialize_pem()).unwrap();
+    paths
+}
