@@ -28,6 +28,10 @@ pub enum DomainError {
     /// The system random generator or key encoding failed while making a signing key.
     #[error("signing key generation failed")]
     KeyGeneration,
+    /// The LDAP directory cannot be asked (down, unreachable, misconfigured). Nobody's login
+    /// failed: callers show "directory unavailable" and count no failure.
+    #[error("directory unavailable: {0}")]
+    DirectoryUnavailable(String),
 }
 
 /// Short for `std::result::Result<T, DomainError>`.

@@ -13,6 +13,7 @@ pub mod account;
 pub mod audit;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod email;
 mod error;
 pub mod group;

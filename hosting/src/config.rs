@@ -34,6 +34,89 @@ pub struct Settings {
     pub idp: IdpSettings,
     /// Outgoing mail: every binary that queues mail also sends the queue.
     pub mail: MailSettings,
+    /// The LDAP directory, used when `idp.directory = "ldap"`.
+    pub ldap: LdapSettings,
+}
+
+/// Where the idp checks passwords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DirectoryChoice {
+    /// argon2id hashes in PostgreSQL.
+    Builtin,
+    /// An LDAP server (`[ldap]`) for everyone without a built-in account.
+    Ldap,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LdapSettings {
+    /// `ldap://host:389` or `ldaps://host:636`.
+    pub url: String,
+    /// Upgrade `ldap://` with StartTLS; the connection fails if the server cannot.
+    pub starttls: bool,
+    /// A PEM CA certificate to trust instead of the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// The service account that searches for people and groups.
+    pub bind_dn: String,
+    /// A file holding the service account's password.
+    pub bind_password_file: Option<PathBuf>,
+    pub base_dn: String,
+    /// `{login}` is replaced by the typed login name or address, escaped.
+    pub user_filter: String,
+    /// Empty: group memberships are not read.
+    pub group_base_dn: String,
+    /// `{dn}` is replaced by the person's DN, escaped.
+    pub group_filter: String,
+    pub timeout_secs: u64,
+}
+
+impl Default for LdapSettings {
+    fn default() -> Self {
+        Self {
+            url: "ldap://localhost:389".into(),
+            starttls: false,
+            ca_file: None,
+            bind_dn: String::new(),
+            bind_password_file: None,
+            base_dn: String::new(),
+            user_filter: "(&(objectClass=inetOrgPerson)(|(uid={login})(mail={login})))".into(),
+            group_base_dn: String::new(),
+            group_filter: "(&(objectClass=groupOfNames)(member={dn}))".into(),
+            timeout_secs: 5,
+        }
+    }
+}
+
+impl LdapSettings {
+    /// The directory these settings describe, with its files read; errors name the key.
+    pub fn directory(&self) -> Result<domain::directory::ldap::Ldap, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid(message);
+        let read = |key: &str, path: &Option<PathBuf>| -> Result<Option<Vec<u8>>, ConfigError> {
+            path.as_ref()
+                .map(|p| std::fs::read(p).map_err(|e| invalid(format!("ldap.{key} {}: {e}", p.display()))))
+                .transpose()
+        };
+        if self.base_dn.is_empty() {
+            return Err(invalid("ldap.base_dn is required with idp.directory = \"ldap\"".into()));
+        }
+        let password = read("bind_password_file", &self.bind_password_file)?
+            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+            .unwrap_or_default();
+        let config = domain::directory::ldap::LdapConfig {
+            url: self.url.clone(),
+            starttls: self.starttls,
+            ca_pem: read("ca_file", &self.ca_file)?,
+            bind_dn: self.bind_dn.clone(),
+            bind_password: SecretString::from(password),
+            base_dn: self.base_dn.clone(),
+            user_filter: self.user_filter.clone(),
+            group_base_dn: self.group_base_dn.clone(),
+            group_filter: self.group_filter.clone(),
+            timeout: Duration::from_secs(self.timeout_secs.max(1)),
+        };
+        domain::directory::ldap::Ldap::new(config).map_err(|e| invalid(format!("ldap: {e}")))
+    }
 }
 
 /// How queued mail leaves: into a folder of `.eml` files (the local default) or over SMTP.
@@ -111,6 +194,8 @@ pub struct IdpSettings {
     /// Addresses of reverse proxies whose `X-Forwarded-For` is believed, so login throttling
     /// counts the real client address. Empty: the connecting address counts.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `builtin` (the default) or `ldap`: see `[ldap]`.
+    pub directory: DirectoryChoice,
 }
 
 impl Default for IdpSettings {
@@ -122,6 +207,7 @@ impl Default for IdpSettings {
             refresh_token_days: 30,
             login_session_hours: 12,
             trusted_proxies: Vec::new(),
+            directory: DirectoryChoice::Builtin,
         }
     }
 }
@@ -343,7 +429,7 @@ impl Settings {
 }
 
 /// The sections a settings variable can name.
-const SECTIONS: [&str; 7] = ["site", "http", "database", "session", "log", "idp", "mail"];
+const SECTIONS: [&str; 8] = ["site", "http", "database", "session", "log", "idp", "mail", "ldap"];
 
 /// Catches the likely typo of a single underscore after the section (`CDB_HTTP_LISTEN`), which
 /// would otherwise be ignored silently.

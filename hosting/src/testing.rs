@@ -119,3 +119,172 @@ pub fn test_certificates(dir: &Path) -> TestCertificates {
     std::fs::write(&paths.key, key.serialize_pem()).unwrap();
     paths
 }
+
+/// A real OpenLDAP server (Debian's `slapd`) on a loopback port with a generated configuration
+/// in a temporary folder; stopped when dropped.
+///
+/// Its directory under `dc=example,dc=org`: the service account `cn=reader` (password
+/// `reader-secret`); people `grace` (grace@example.org, password `grace-hopper-1906`, groups
+/// `staff` and `board`) and `linus` (linus@example.org, `linus-torvalds-1969`, group `board`).
+pub struct Slapd {
+    pub url: String,
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+pub const LDAP_BASE: &str = "dc=example,dc=org";
+pub const LDAP_READER: &str = "cn=reader,dc=example,dc=org";
+pub const LDAP_READER_PASSWORD: &str = "reader-secret";
+const LDAP_ADMIN_PASSWORD: &str = "admin-secret";
+
+const LDAP_DATA: &str = "\
+dn: dc=example,dc=org
+objectClass: dcObject
+objectClass: organization
+o: Example
+dc: example
+
+dn: cn=reader,dc=example,dc=org
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: reader
+userPassword: reader-secret
+
+dn: ou=people,dc=example,dc=org
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,dc=example,dc=org
+objectClass: organizationalUnit
+ou: groups
+
+dn: uid=grace,ou=people,dc=example,dc=org
+objectClass: inetOrgPerson
+uid: grace
+cn: Grace Hopper
+sn: Hopper
+mail: grace@example.org
+userPassword: grace-hopper-1906
+
+dn: uid=linus,ou=people,dc=example,dc=org
+objectClass: inetOrgPerson
+uid: linus
+cn: Linus Torvalds
+sn: Torvalds
+mail: linus@example.org
+userPassword: linus-torvalds-1969
+
+dn: cn=staff,ou=groups,dc=example,dc=org
+objectClass: groupOfNames
+cn: staff
+member: uid=grace,ou=people,dc=example,dc=org
+
+dn: cn=board,ou=groups,dc=example,dc=org
+objectClass: groupOfNames
+cn: board
+member: uid=grace,ou=people,dc=example,dc=org
+member: uid=linus,ou=people,dc=example,dc=org
+";
+
+impl Slapd {
+    /// Starts slapd; with `tls`, it offers StartTLS with that certificate.
+    pub async fn start(tls: Option<&TestCertificates>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let tls_lines = tls.map_or(String::new(), |t| {
+            format!("TLSCertificateFile {}\nTLSCertificateKeyFile {}\n", t.cert.display(), t.key.display())
+        });
+        let config = format!(
+            "include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include /etc/ldap/schema/nis.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile {dir}/slapd.pid
+{tls_lines}database mdb
+maxsize 10485760
+suffix \"{LDAP_BASE}\"
+rootdn \"cn=admin,{LDAP_BASE}\"
+rootpw {LDAP_ADMIN_PASSWORD}
+directory {data}
+access to attrs=userPassword by self write by anonymous auth by * none
+access to * by dn.exact=\"{LDAP_READER}\" read by self read by * none
+",
+            dir = dir.path().display(),
+            data = data.display(),
+        );
+        let conf = dir.path().join("slapd.conf");
+        std::fs::write(&conf, config).unwrap();
+        std::fs::write(dir.path().join("data.ldif"), LDAP_DATA).unwrap();
+        let loaded = std::process::Command::new("/usr/sbin/slapadd")
+            .arg("-f")
+            .arg(&conf)
+            .arg("-l")
+            .arg(dir.path().join("data.ldif"))
+            .output()
+            .expect("slapadd runs (scripts/setup.sh test installs slapd)");
+        assert!(loaded.status.success(), "slapadd: {}", String::from_utf8_lossy(&loaded.stderr));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut slapd = Self { url: format!("ldap://127.0.0.1:{port}"), port, dir, child: None };
+        slapd.run();
+        slapd
+    }
+
+    fn run(&mut self) {
+        let child = std::process::Command::new("/usr/sbin/slapd")
+            .arg("-f")
+            .arg(self.dir.path().join("slapd.conf"))
+            .arg("-h")
+            .arg(format!("{}/", self.url))
+            // Debug level 0: stays in the foreground, logs nothing.
+            .arg("-d")
+            .arg("0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("slapd starts");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("slapd did not listen on {} within 5 s", self.url);
+    }
+
+    /// Changes the directory as its administrator would (`ldapmodify` with an LDIF).
+    pub fn modify(&self, ldif: &str) {
+        use std::io::Write;
+        let mut child = std::process::Command::new("ldapmodify")
+            .args(["-x", "-H", &self.url, "-D", &format!("cn=admin,{LDAP_BASE}"), "-w", LDAP_ADMIN_PASSWORD])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("ldapmodify runs (scripts/setup.sh test installs ldap-utils)");
+        child.stdin.take().unwrap().write_all(ldif.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success(), "ldapmodify failed");
+    }
+
+    /// Stops the server (the directory is down until `restart`).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.stop();
+        self.run();
+    }
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -82,8 +82,8 @@ impl OAuthError {
 impl From<DomainError> for OAuthError {
     fn from(error: DomainError) -> Self {
         match error {
-            DomainError::Database(_) => {
-                tracing::error!(error = ?error, "database unavailable");
+            DomainError::Database(_) | DomainError::DirectoryUnavailable(_) => {
+                tracing::error!(error = ?error, "database or directory unavailable");
                 Self::unavailable()
             }
             _ => {

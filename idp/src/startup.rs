@@ -11,7 +11,8 @@ use crate::state::{AppState, Config};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use hosting::config::{MailSettings, Settings};
+use domain::directory::{Builtin, Directory, Federated};
+use hosting::config::{DirectoryChoice, MailSettings, Settings};
 use hosting::csrf::{self, SameOrigin};
 use hosting::mail::Mailer;
 use sqlx::PgPool;
@@ -64,13 +65,17 @@ impl Application {
         connect: sqlx::postgres::PgConnectOptions,
     ) -> Result<Self, StartupError> {
         let mailer = Mailer::from_settings(&settings.mail).map_err(|e| StartupError::Other(e.to_string()))?;
+        let directory: Arc<dyn Directory> = match settings.idp.directory {
+            DirectoryChoice::Builtin => Arc::new(Builtin),
+            DirectoryChoice::Ldap => Arc::new(Federated { ldap: settings.ldap.directory()? }),
+        };
         let pool = hosting::startup::open_database(settings, connect).await?;
         if domain::oidc::keys::ensure(&pool).await.map_err(KeyError::from)? {
             tracing::info!("created the first token signing key");
         }
         let config = Config::from_settings(settings);
         let keys = KeyRing::load(pool.clone(), config.access_token_lifetime).await?;
-        let state = AppState { pool, config: Arc::new(config), keys: Arc::new(keys) };
+        let state = AppState { pool, config: Arc::new(config), keys: Arc::new(keys), directory };
         let router = router(state.clone(), settings);
         Ok(Self { listener, router, state, mailer, mail: settings.mail.clone() })
     }

@@ -3,6 +3,7 @@
 //! What every handler can reach.
 
 use crate::keyring::KeyRing;
+use domain::directory::Directory;
 use domain::throttle::Limits;
 use sqlx::PgPool;
 use std::net::IpAddr;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub keys: Arc<KeyRing>,
+    /// Where passwords are checked (built-in, or LDAP with built-in accounts kept).
+    pub directory: Arc<dyn Directory>,
 }
 
 /// The idp's settings, resolved once at start.

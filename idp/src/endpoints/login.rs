@@ -22,7 +22,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use domain::login::{self, Outcome};
+use domain::login::Outcome;
 use domain::oidc::login_link::Purpose;
 use domain::oidc::login_session;
 use domain::throttle::{self, Attempt};
@@ -77,7 +77,7 @@ pub async fn submit(
         if !throttle::allows(&state.pool, &attempt, limits).await? {
             return Ok(None);
         }
-        let outcome = login::check_password(&state.pool, identifier, &password).await?;
+        let outcome = state.directory.check_password(&state.pool, identifier, &password).await?;
         match outcome {
             Outcome::Refused => throttle::record_failure(&state.pool, &attempt, limits).await?,
             Outcome::Authenticated(_) => throttle::record_success(&state.pool, &attempt).await?,
@@ -91,6 +91,11 @@ pub async fn submit(
         Ok(None) => {
             tracing::info!(%address, "login throttled");
             return show_form(LoginProblem::Throttled);
+        }
+        // No failure was counted: an outage must not lock anyone out.
+        Err(domain::DomainError::DirectoryUnavailable(reason)) => {
+            tracing::error!(reason, "the LDAP directory is unavailable");
+            return show_form(LoginProblem::DirectoryUnavailable);
         }
         Err(e) => {
             tracing::error!(error = ?e, "login failed for an internal reason");

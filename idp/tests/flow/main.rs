@@ -10,6 +10,7 @@
 mod attacks;
 mod config_errors;
 mod discovery;
+mod ldap;
 mod login_flow;
 mod login_links;
 mod service_tokens;
@@ -49,16 +50,21 @@ pub struct TestIdp {
 }
 
 pub async fn spawn_idp(pool: PgPool) -> TestIdp {
-    spawn_idp_with(pool, None).await
+    spawn_idp_with(pool, None, |_| {}).await
 }
 
 /// An idp whose mail goes over SMTP to a real server (aiosmtpd) on loopback.
 pub async fn spawn_idp_mailing(pool: PgPool) -> TestIdp {
     let sink = SmtpSink::start(SinkOptions::default()).await;
-    spawn_idp_with(pool, Some(sink)).await
+    spawn_idp_with(pool, Some(sink), |_| {}).await
 }
 
-async fn spawn_idp_with(pool: PgPool, smtp: Option<SmtpSink>) -> TestIdp {
+/// An idp with settings changed by `configure` before it starts.
+pub async fn spawn_idp_with(
+    pool: PgPool,
+    smtp: Option<SmtpSink>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestIdp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = Settings::default();
@@ -73,6 +79,7 @@ async fn spawn_idp_with(pool: PgPool, smtp: Option<SmtpSink>) -> TestIdp {
         settings.mail.smtp_port = sink.port;
         settings.mail.smtp_security = SmtpSecurity::None;
     }
+    configure(&mut settings);
     let connect = (*pool.connect_options()).clone();
     let app = Application::build_on(listener, &settings, connect).await.expect("idp starts");
     let state = app.state().clone();
