@@ -12,7 +12,6 @@
 //!
 //! The token travels in the query string, which request logs leave out.
 
-use super::SESSION_COOKIE;
 use super::authorize::{self, AuthorizationRequest};
 use crate::i18n::*;
 use crate::locale;
@@ -23,7 +22,6 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use domain::audit::{Actor, Origin};
 use domain::oidc::login_link::{self, Link, Purpose, Recipient, Refusal};
 use domain::oidc::login_session;
@@ -31,7 +29,7 @@ use domain::password::{self, Password};
 use domain::throttle::{self, Attempt, Limits};
 use domain::types::{Language, Problem};
 use http::HeaderMap;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use std::net::IpAddr;
 
 /// Answers a request for a link from the login form.
@@ -252,13 +250,7 @@ pub async fn redeem(
             }
         };
     tracing::info!(person = %person, purpose = ?link.purpose, "logged in by a link");
-    let cookie = Cookie::build((SESSION_COOKIE, cookie.expose_secret().to_owned()))
-        .path("/")
-        .http_only(true)
-        .secure(state.config.secure_cookies)
-        .same_site(SameSite::Lax)
-        .max_age(state.config.login_session_lifetime)
-        .build();
+    let cookie = super::session_cookie(&state.config, &cookie);
     let response = match request {
         Some(request) => authorize::complete(&state, &request, &session).await,
         None => pages::logged_in(frame),

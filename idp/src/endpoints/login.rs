@@ -9,7 +9,6 @@
 //! a new cookie, never reusing one that existed before. The form's other buttons (`action=link`,
 //! `action=forgot`) ask for a mailed link instead (`link.rs`).
 
-use super::SESSION_COOKIE;
 use super::authorize::{self, Invalid};
 use super::link;
 use crate::client_address;
@@ -21,13 +20,12 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use domain::login::Outcome;
 use domain::oidc::login_link::Purpose;
 use domain::oidc::login_session;
 use domain::throttle::{self, Attempt};
 use http::HeaderMap;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use std::net::SocketAddr;
 
 pub async fn submit(
@@ -111,12 +109,6 @@ pub async fn submit(
             }
         };
     tracing::info!(person = %person, client = %request.client.id, "logged in");
-    let cookie = Cookie::build((SESSION_COOKIE, cookie.expose_secret().to_owned()))
-        .path("/")
-        .http_only(true)
-        .secure(state.config.secure_cookies)
-        .same_site(SameSite::Lax)
-        .max_age(state.config.login_session_lifetime)
-        .build();
+    let cookie = super::session_cookie(&state.config, &cookie);
     (jar.add(cookie), authorize::complete(&state, &request, &session).await).into_response()
 }

@@ -15,3 +15,19 @@ pub mod userinfo;
 
 /// The cookie naming the browser's login session at the idp.
 pub const SESSION_COOKIE: &str = "cdb_idp";
+
+/// The login-session cookie for a session that was just started: HttpOnly, SameSite=Lax, Secure
+/// on https, living as long as the session.
+pub fn session_cookie(
+    config: &crate::state::Config,
+    value: &secrecy::SecretString,
+) -> axum_extra::extract::cookie::Cookie<'static> {
+    use secrecy::ExposeSecret;
+    axum_extra::extract::cookie::Cookie::build((SESSION_COOKIE, value.expose_secret().to_owned()))
+        .path("/")
+        .http_only(true)
+        .secure(config.secure_cookies)
+        .same_site(axum_extra::extract::cookie::SameSite::Lax)
+        .max_age(config.login_session_lifetime)
+        .build()
+}
