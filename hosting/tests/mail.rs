@@ -55,17 +55,21 @@ fn smtp_settings(port: u16) -> MailSettings {
     }
 }
 
-#[sqlx::test(migrator = "domain::MIGRATOR")]
-async fn mail_goes_out_over_starttls_with_auth_and_its_body_is_forgotten(pool: PgPool) {
-    let dir = tempfile::tempdir().unwrap();
-    let certs = test_certificates(dir.path());
+/// A server demanding STARTTLS (its CA configured) and AUTH as "mailer" with `server_password`,
+/// and a mailer whose password file holds `our_password`.
+async fn starttls_with_auth(
+    dir: &std::path::Path,
+    server_password: &str,
+    our_password: &str,
+) -> (SmtpSink, Mailer) {
+    let certs = test_certificates(dir);
     let sink = SmtpSink::start(SinkOptions {
         tls: Some((&certs.cert, &certs.key)),
-        auth: Some(("mailer", "correct horse battery")),
+        auth: Some(("mailer", server_password)),
     })
     .await;
-    let password = dir.path().join("smtp-password");
-    std::fs::write(&password, "correct horse battery\n").unwrap();
+    let password = dir.join("smtp-password");
+    std::fs::write(&password, our_password).unwrap();
     let settings = MailSettings {
         smtp_security: SmtpSecurity::Starttls,
         smtp_username: "mailer".into(),
@@ -73,7 +77,14 @@ async fn mail_goes_out_over_starttls_with_auth_and_its_body_is_forgotten(pool: P
         smtp_ca_file: Some(certs.ca.clone()),
         ..smtp_settings(sink.port)
     };
-    let mailer = Mailer::from_settings(&settings).unwrap();
+    (sink, Mailer::from_settings(&settings).unwrap())
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn mail_goes_out_over_starttls_with_auth_and_its_body_is_forgotten(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, mailer) =
+        starttls_with_auth(dir.path(), "correct horse battery", "correct horse battery\n").await;
     let long_link = format!("https://id.example.org/link?t={}", "x".repeat(90));
     let id =
         queue(&pool, "ada@example.org", "Your login link – Grüße", &format!("Hello Ada,\n\n{long_link}\n"))
@@ -98,22 +109,7 @@ async fn mail_goes_out_over_starttls_with_auth_and_its_body_is_forgotten(pool: P
 #[sqlx::test(migrator = "domain::MIGRATOR")]
 async fn a_wrong_smtp_password_fails_the_job_for_good_without_sending(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
-    let certs = test_certificates(dir.path());
-    let sink = SmtpSink::start(SinkOptions {
-        tls: Some((&certs.cert, &certs.key)),
-        auth: Some(("mailer", "right")),
-    })
-    .await;
-    let password = dir.path().join("smtp-password");
-    std::fs::write(&password, "wrong").unwrap();
-    let settings = MailSettings {
-        smtp_security: SmtpSecurity::Starttls,
-        smtp_username: "mailer".into(),
-        smtp_password_file: Some(password),
-        smtp_ca_file: Some(certs.ca.clone()),
-        ..smtp_settings(sink.port)
-    };
-    let mailer = Mailer::from_settings(&settings).unwrap();
+    let (sink, mailer) = starttls_with_auth(dir.path(), "right", "wrong").await;
     let id = queue(&pool, "ada@example.org", "Hello", "secret link").await;
     assert_eq!(deliver_due(&pool, &mailer).await.unwrap(), 0);
     let job = job(&pool, id).await;
