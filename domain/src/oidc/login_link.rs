@@ -151,35 +151,19 @@ struct Row {
     disabled: bool,
 }
 
-async fn lookup<'e>(executor: impl PgExecutor<'e>, token: &str, lock: bool) -> Result<Option<Row>> {
+async fn lookup(pool: &PgPool, token: &str) -> Result<Option<Row>> {
     let hash = SecretHash::of(token);
-    // Two spellings of one query: FOR UPDATE only where the caller is about to use the link.
-    let row = if lock {
-        sqlx::query_as!(
-            Row,
-            r#"SELECT l.person_id AS "person: PersonId", l.purpose AS "purpose: Purpose", l.authorization_request,
-                      l.expires_at <= now() AS "expired!", l.used_at IS NOT NULL AS "used!",
-                      coalesce(a.disabled, true) AS "disabled!"
-               FROM oidc_login_link l LEFT JOIN account a ON a.person_id = l.person_id
-               WHERE l.token_hash = $1
-               FOR UPDATE OF l"#,
-            hash.as_bytes(),
-        )
-        .fetch_optional(executor)
-        .await?
-    } else {
-        sqlx::query_as!(
-            Row,
-            r#"SELECT l.person_id AS "person: PersonId", l.purpose AS "purpose: Purpose", l.authorization_request,
-                      l.expires_at <= now() AS "expired!", l.used_at IS NOT NULL AS "used!",
-                      coalesce(a.disabled, true) AS "disabled!"
-               FROM oidc_login_link l LEFT JOIN account a ON a.person_id = l.person_id
-               WHERE l.token_hash = $1"#,
-            hash.as_bytes(),
-        )
-        .fetch_optional(executor)
-        .await?
-    };
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT l.person_id AS "person: PersonId", l.purpose AS "purpose: Purpose", l.authorization_request,
+                  l.expires_at <= now() AS "expired!", l.used_at IS NOT NULL AS "used!",
+                  coalesce(a.disabled, true) AS "disabled!"
+           FROM oidc_login_link l LEFT JOIN account a ON a.person_id = l.person_id
+           WHERE l.token_hash = $1"#,
+        hash.as_bytes(),
+    )
+    .fetch_optional(pool)
+    .await?;
     Ok(row)
 }
 
@@ -202,27 +186,43 @@ pub async fn peek(pool: &PgPool, token: &str) -> Result<std::result::Result<Link
     if !secret::looks_like_secret(token) {
         return Ok(Err(Refusal::Unknown));
     }
-    Ok(judge(lookup(pool, token, false).await?))
+    Ok(judge(lookup(pool, token).await?))
 }
 
 /// Uses a link: from now on it is spent. The caller commits `tx` together with what the link
-/// did (a new password), so a failure leaves the link usable.
+/// did (a new password), so a failure leaves the link usable. One UPDATE takes it, so of two
+/// concurrent uses only one succeeds; a refusal is then explained by [`peek`]'s query.
 pub async fn redeem(
+    pool: &PgPool,
     tx: &mut Transaction<'_, Postgres>,
     token: &str,
 ) -> Result<std::result::Result<Link, Refusal>> {
     if !secret::looks_like_secret(token) {
         return Ok(Err(Refusal::Unknown));
     }
-    let link = match judge(lookup(&mut **tx, token, true).await?) {
-        Ok(link) => link,
-        refused => return Ok(refused),
-    };
     let hash = SecretHash::of(token);
-    sqlx::query!("UPDATE oidc_login_link SET used_at = now() WHERE token_hash = $1", hash.as_bytes())
-        .execute(&mut **tx)
-        .await?;
-    Ok(Ok(link))
+    let taken = sqlx::query!(
+        r#"UPDATE oidc_login_link l SET used_at = now()
+           FROM account a
+           WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > now()
+             AND a.person_id = l.person_id AND NOT a.disabled
+           RETURNING l.person_id AS "person: PersonId", l.purpose AS "purpose: Purpose", l.authorization_request"#,
+        hash.as_bytes(),
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    match taken {
+        Some(r) => Ok(Ok(Link {
+            person: r.person,
+            purpose: r.purpose,
+            authorization_request: r.authorization_request,
+        })),
+        // Looks usable yet was not taken: someone used it in the meantime.
+        None => Ok(match judge(lookup(pool, token).await?) {
+            Ok(link) => Err(Refusal::Used { authorization_request: link.authorization_request }),
+            refused => refused,
+        }),
+    }
 }
 
 /// Voids every unused link of a person (after a password change through one of them).

@@ -24,7 +24,6 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use domain::audit::{Actor, Origin};
 use domain::oidc::login_link::{self, Link, Purpose, Recipient, Refusal};
-use domain::oidc::login_session;
 use domain::password::{self, Password};
 use domain::throttle::{self, Attempt, Limits};
 use domain::types::{Language, Problem};
@@ -156,6 +155,11 @@ fn frame<'a>(state: &'a AppState, request: Option<&AuthorizationRequest>, header
     }
 }
 
+/// Who the person is logging in to: the client, or the organisation when the request is gone.
+fn client_name<'a>(frame: &Frame<'a>, request: Option<&'a AuthorizationRequest>) -> &'a str {
+    request.map_or(frame.organisation, |r| r.client.spec.name.as_str())
+}
+
 fn refused(state: &AppState, headers: &HeaderMap, refusal: Refusal) -> Response {
     let back = match &refusal {
         Refusal::Unknown => None,
@@ -189,10 +193,10 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, RawQuery(qu
     };
     let request = resume(&state, &link.authorization_request).await;
     let frame = frame(&state, request.as_ref(), &headers);
-    let client_name = request.as_ref().map_or(frame.organisation, |r| r.client.spec.name.as_str()).to_owned();
+    let client = client_name(&frame, request.as_ref());
     match link.purpose {
-        Purpose::Login => pages::link_login(frame, &client_name, token),
-        Purpose::SetPassword => pages::link_password(frame, &client_name, token, None),
+        Purpose::Login => pages::link_login(frame, client, token),
+        Purpose::SetPassword => pages::link_password(frame, client, token, None),
     }
 }
 
@@ -221,18 +225,13 @@ pub async fn redeem(
     };
     let token = params.get("t").unwrap_or_default();
     let outcome = use_link(&state, token, &params).await;
-    let (link, person) = match outcome {
-        Ok(Used::Done(link)) => {
-            let person = link.person;
-            (link, person)
-        }
+    let link = match outcome {
+        Ok(Used::Done(link)) => link,
         Ok(Used::Refused(refusal)) => return refused(&state, &headers, refusal),
         Ok(Used::BadPassword(link, problem)) => {
             let request = resume(&state, &link.authorization_request).await;
             let frame = frame(&state, request.as_ref(), &headers);
-            let client_name =
-                request.as_ref().map_or(frame.organisation, |r| r.client.spec.name.as_str()).to_owned();
-            return pages::link_password(frame, &client_name, token, Some(problem));
+            return pages::link_password(frame, client_name(&frame, request.as_ref()), token, Some(problem));
         }
         Err(e) => {
             tracing::error!(error = ?e, "using a login link failed");
@@ -241,16 +240,10 @@ pub async fn redeem(
     };
     let request = resume(&state, &link.authorization_request).await;
     let frame = frame(&state, request.as_ref(), &headers);
-    let (session, cookie) =
-        match login_session::start(&state.pool, person, state.config.login_session_lifetime).await {
-            Ok(started) => started,
-            Err(e) => {
-                tracing::error!(error = ?e, "starting a login session failed");
-                return pages::unavailable(frame);
-            }
-        };
-    tracing::info!(person = %person, purpose = ?link.purpose, "logged in by a link");
-    let cookie = super::session_cookie(&state.config, &cookie);
+    let Some((session, cookie)) = super::start_login_session(&state, link.person).await else {
+        return pages::unavailable(frame);
+    };
+    tracing::info!(person = %link.person, purpose = ?link.purpose, "logged in by a link");
     let response = match request {
         Some(request) => authorize::complete(&state, &request, &session).await,
         None => pages::logged_in(frame),
@@ -267,7 +260,7 @@ enum Used {
 
 async fn use_link(state: &AppState, token: &str, params: &Params) -> Result<Used, domain::DomainError> {
     let mut tx = state.pool.begin().await?;
-    let link = match login_link::redeem(&mut tx, token).await? {
+    let link = match login_link::redeem(&state.pool, &mut tx, token).await? {
         Ok(link) => link,
         Err(refusal) => return Ok(Used::Refused(refusal)),
     };

@@ -22,7 +22,6 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use domain::login::Outcome;
 use domain::oidc::login_link::Purpose;
-use domain::oidc::login_session;
 use domain::throttle::{self, Attempt};
 use http::HeaderMap;
 use secrecy::SecretString;
@@ -100,15 +99,9 @@ pub async fn submit(
             return pages::unavailable(frame);
         }
     };
-    let (session, cookie) =
-        match login_session::start(&state.pool, person, state.config.login_session_lifetime).await {
-            Ok(started) => started,
-            Err(e) => {
-                tracing::error!(error = ?e, "starting a login session failed");
-                return pages::unavailable(frame);
-            }
-        };
+    let Some((session, cookie)) = super::start_login_session(&state, person).await else {
+        return pages::unavailable(frame);
+    };
     tracing::info!(person = %person, client = %request.client.id, "logged in");
-    let cookie = super::session_cookie(&state.config, &cookie);
     (jar.add(cookie), authorize::complete(&state, &request, &session).await).into_response()
 }
