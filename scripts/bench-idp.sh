@@ -7,12 +7,15 @@
 # machine: discovery, JWKS and client_credentials token grants with wrk (2 threads, 32
 # connections, 10 s each), idle and loaded RSS; then complete code + PKCE logins against our idp
 # with and without a password check (bench/login.mjs). Our idp uses a throwaway cluster
-# (.local/pg-bench, port 5497) and port 3202; oidc-provider port 3203. Figures go in BENCHMARKS.md.
+# (.local/pg-bench, port 5497) and port 3202; oidc-provider port 3203. Last, the same logins with
+# the idp checking passwords in OpenLDAP (the test directory of hosting::testing::Slapd).
+# Figures go in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "install wrk: apt-get install wrk" >&2; exit 1; }
 export SQLX_OFFLINE=true
 cargo build --quiet --release -p idp -p cli
+cargo build --quiet --release -p hosting --features testing --example slapd
 (cd bench/oidc-provider && [ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund --loglevel=error)
 
 admin=$(scripts/pg.sh start bench 5497)
@@ -30,7 +33,8 @@ RUST_LOG=warn CDB_IDP__LISTEN=127.0.0.1:3202 CDB_IDP__PUBLIC_URL=http://127.0.0.
 ours=$!
 PORT=3203 CLIENT_SECRET="$secret" NODE_ENV=production node bench/oidc-provider/server.mjs >/dev/null 2>&1 &
 theirs=$!
-trap 'kill $ours $theirs 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; scripts/pg.sh stop bench' EXIT
+slapd=
+trap 'kill $ours $theirs $slapd 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; scripts/pg.sh stop bench' EXIT
 for port in 3202 3203; do
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/openid-configuration" >/dev/null && break; sleep 0.2; done
 done
@@ -56,4 +60,19 @@ echo "loaded RSS: idp $(rss $ours) (peak $(peak $ours)), oidc-provider $(rss $th
 
 echo "== idp: complete logins, one after another"
 ISSUER=http://127.0.0.1:3202 CLIENT_ID=web CLIENT_SECRET="$(cat "$work/web.secret")" \
+  REDIRECT_URI=http://127.0.0.1:9/callback node bench/login.mjs 50
+
+echo "== idp with idp.directory = \"ldap\" (slapd, simple bind): complete logins, one after another"
+kill $ours; wait $ours 2>/dev/null || true
+target/release/examples/slapd >"$work/slapd.url" &
+slapd=$!
+for _ in $(seq 1 100); do [ -s "$work/slapd.url" ] && break; sleep 0.1; done
+printf reader-secret >"$work/ldap.secret"
+RUST_LOG=warn CDB_IDP__LISTEN=127.0.0.1:3202 CDB_IDP__PUBLIC_URL=http://127.0.0.1:3202 CDB_IDP__DIRECTORY=ldap \
+  CDB_LDAP__URL="$(head -1 "$work/slapd.url")" CDB_LDAP__BIND_DN=cn=reader,dc=example,dc=org \
+  CDB_LDAP__BIND_PASSWORD_FILE="$work/ldap.secret" CDB_LDAP__BASE_DN=dc=example,dc=org \
+  CDB_LDAP__GROUP_BASE_DN=ou=groups,dc=example,dc=org target/release/idp &
+ours=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:3202/.well-known/openid-configuration" >/dev/null && break; sleep 0.2; done
+ISSUER=http://127.0.0.1:3202 CLIENT_ID=web CLIENT_SECRET="$(cat "$work/web.secret")" LOGIN=grace PASSWORD=grace-hopper-1906 \
   REDIRECT_URI=http://127.0.0.1:9/callback node bench/login.mjs 50
