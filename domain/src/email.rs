@@ -95,3 +95,28 @@ pub async fn list_for_person<'e>(
         })
         .collect())
 }
+
+/// Marks an address of the person as verified (they followed a link mailed there). Returns
+/// `false` when the person has no such address (removed meanwhile).
+#[tracing::instrument(name = "email::mark_verified", skip_all, fields(person = %person))]
+pub async fn mark_verified(
+    tx: &mut Transaction<'_, Postgres>,
+    origin: Origin<'_>,
+    person: PersonId,
+    address: &Email,
+) -> Result<bool> {
+    let updated = sqlx::query!(
+        r#"UPDATE email_address SET verified_at = coalesce(verified_at, now())
+           WHERE person_id = $1 AND lower(address) = lower($2)"#,
+        person as PersonId,
+        address.as_str(),
+    )
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(false);
+    }
+    audit::record(tx, origin, Some(person), Action::EmailVerified, json!({ "address": address.as_str() }))
+        .await?;
+    Ok(true)
+}

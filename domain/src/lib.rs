@@ -11,6 +11,8 @@
 
 pub mod account;
 pub mod audit;
+pub mod command_link;
+pub mod consent;
 pub mod db;
 pub mod demo;
 pub mod directory;
@@ -22,6 +24,7 @@ pub mod mail;
 pub mod oidc;
 pub mod password;
 pub mod person;
+pub mod registration;
 pub mod throttle;
 pub mod types;
 

@@ -20,6 +20,9 @@ use uuid::Uuid;
 pub enum MailKind {
     LoginLink,
     SetPasswordLink,
+    ConfirmRegistration,
+    AlreadyRegistered,
+    ConfirmEmail,
 }
 
 impl MailKind {
@@ -27,6 +30,9 @@ impl MailKind {
         match self {
             MailKind::LoginLink => "login_link",
             MailKind::SetPasswordLink => "set_password_link",
+            MailKind::ConfirmRegistration => "confirm_registration",
+            MailKind::AlreadyRegistered => "already_registered",
+            MailKind::ConfirmEmail => "confirm_email",
         }
     }
 }

@@ -15,6 +15,7 @@ mod groups;
 mod logins;
 mod oidc;
 mod persons;
+mod registration;
 mod throttle;
 
 use domain::audit::{Actor, Origin};
