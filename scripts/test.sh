@@ -52,8 +52,20 @@ psql -q "$admin_url" -c "DROP DATABASE IF EXISTS e2e WITH (FORCE)" -c "CREATE DA
 export DATABASE_URL="$server_url/e2e"
 cargo run --quiet -p cli --bin cdb-admin -- demo-data >/dev/null
 E2E_ADDR=127.0.0.1:${CDB_TEST_HTTP_PORT:-3100}
+# Mail goes to a real SMTP server (aiosmtpd, scripts/smtp-sink.py); the tests read its Maildir.
+# It stops when its standard input (our end of the coprocess pipe) closes.
+maildir=$(mktemp -d)
+smtp_port=${CDB_TEST_SMTP_PORT:-3125}
+coproc SINK { exec python3 scripts/smtp-sink.py --port "$smtp_port" --maildir "$maildir/mail"; }
+read -r -t 20 ready <&"${SINK[0]}" || true
+[ "${ready:-}" = ready ] || { echo "the SMTP sink for the browser tests did not start" >&2; exit 1; }
 CDB_HTTP__LISTEN=$E2E_ADDR CDB_HTTP__PUBLIC_URL="http://$E2E_ADDR" BASE_URL="http://$E2E_ADDR" \
+  CDB_MAIL__TRANSPORT=smtp CDB_MAIL__SMTP_HOST=127.0.0.1 CDB_MAIL__SMTP_PORT="$smtp_port" \
+  CDB_MAIL__SMTP_SECURITY=none CDB_MAIL__POLL_INTERVAL_MS=100 MAILDIR="$maildir/mail" \
   LEPTOS_ENV=DEV cargo leptos end-to-end 2>&1 | tee -a "$results"
+sink_in=${SINK[1]}
+eval "exec $sink_in>&-"
+rm -rf "$maildir"
 
 # One closing line for every runner together.
 passed=$(grep -hoE '(ok\. )?[0-9]+ passed' "$results" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }')

@@ -5,9 +5,7 @@
 use crate::components::layout::Layout;
 use crate::i18n::*;
 use crate::pages::{
-    coming_soon::{LoginPage, RegisterPage},
-    home::HomePage,
-    not_found::NotFound,
+    coming_soon::LoginPage, command::CommandPage, home::HomePage, not_found::NotFound, register::RegisterPage,
 };
 use leptos::prelude::*;
 use leptos_i18n::context::CookieOptions;
@@ -63,6 +61,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
                         <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                        <Route path=path!("/c/:token") view=CommandPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

@@ -12,6 +12,7 @@
 pub mod amount;
 pub mod app;
 pub mod components;
+pub mod forms;
 pub mod page_data;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -8,6 +8,7 @@
 //! one request in a thousand in `server/tests/web/pages.rs`; leptos#4851, #4578). Data the
 //! server has before rendering needs no asynchronous machinery at all.
 
+use crate::forms::{CommandOutcome, CommandView, RegisterOutcome};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,10 @@ pub struct SiteInfo {
 pub struct SessionView {
     /// The monthly amount picked on the landing page (already checked against the offer).
     pub chosen_amount: Option<u32>,
+    /// What the last registration POST came to (read once).
+    pub register: Option<RegisterOutcome>,
+    /// What the last POST to a command link did (read once).
+    pub command_outcome: Option<CommandOutcome>,
 }
 
 /// Everything a page may show that the server knows before rendering.
@@ -32,6 +37,8 @@ pub struct SessionView {
 pub struct PageData {
     pub site: SiteInfo,
     pub session: SessionView,
+    /// On `/c/{token}`: what the link would do.
+    pub command: Option<CommandView>,
 }
 
 /// Id of the `<script type="application/json">` that carries `PageData` to the browser.
@@ -43,10 +50,13 @@ pub fn use_page_data() -> PageData {
     #[cfg(feature = "ssr")]
     {
         let site = crate::ssr::state().map(|state| state.site).unwrap_or_default();
-        let session = use_context::<http::request::Parts>()
+        let parts = use_context::<http::request::Parts>();
+        let session = parts
+            .as_ref()
             .and_then(|parts| parts.extensions.get::<SessionView>().cloned())
             .unwrap_or_default();
-        PageData { site, session }
+        let command = parts.as_ref().and_then(|parts| parts.extensions.get::<CommandView>().cloned());
+        PageData { site, session, command }
     }
     #[cfg(not(feature = "ssr"))]
     {

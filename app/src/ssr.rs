@@ -16,6 +16,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub site: SiteInfo,
+    /// Where my.* is reached from outside (`https://my.example.org`), for links in mails.
+    pub public_origin: String,
 }
 
 /// The state, inside a server function or while rendering. Missing state is a wiring bug: it
@@ -33,4 +35,8 @@ pub fn state() -> Option<AppState> {
 pub mod session_keys {
     /// `u32`: the monthly amount picked on the landing page.
     pub const CHOSEN_AMOUNT: &str = "chosen_amount";
+    /// `forms::RegisterOutcome`: what the last registration POST came to, for the next page.
+    pub const REGISTER_OUTCOME: &str = "register_outcome";
+    /// `forms::CommandOutcome`: what the last command-link POST did, for the next page.
+    pub const COMMAND_OUTCOME: &str = "command_outcome";
 }

@@ -98,7 +98,14 @@ pub async fn register(
             } else {
                 MailKind::AlreadyRegistered
             };
-            queue(&mut tx, kind, owner.id, &registration.email, written).await?;
+            // To the address as the owner stored it (the form may have changed its case).
+            let stored = email::list_for_person(&mut *tx, owner.id)
+                .await?
+                .into_iter()
+                .map(|a| a.address)
+                .find(|a| a.as_str().eq_ignore_ascii_case(registration.email.as_str()))
+                .unwrap_or_else(|| registration.email.clone());
+            queue(&mut tx, kind, owner.id, &stored, written).await?;
         }
     }
     tx.commit().await?;

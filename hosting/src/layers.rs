@@ -20,9 +20,26 @@ pub fn common<S: Clone + Send + Sync + 'static>(router: Router<S>, request_timeo
         .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
             // Method, path and request id only: query strings may hold codes and tokens.
             let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
+            tracing::info_span!("request", method = %request.method(), path = loggable_path(request.uri().path()), request_id = id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         // A bug must cost one request a 500, not the connection (and every request queued on it).
         .layer(CatchPanicLayer::new())
+}
+
+/// The path as logs may show it: the token of a command link (`/c/{token}`) is a secret that
+/// acts for its person, so only the route is logged.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/c/") { "/c/{token}" } else { path }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn command_link_tokens_never_reach_the_logs() {
+        assert_eq!(loggable_path("/c/WgR4yhmYVysjhI-VCaj3W9boOb40BIyqJ35ObVe-DiA"), "/c/{token}");
+        assert_eq!(loggable_path("/register"), "/register");
+    }
 }

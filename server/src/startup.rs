@@ -2,15 +2,16 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Builds the application from settings: database, migrations, sessions, routes, listener.
 
-use crate::routes::{amount, health, language};
+use crate::routes::{amount, command, health, language, register};
 use crate::session_view;
 use app::page_data::SiteInfo;
 use app::ssr::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::routing::{get, post};
-use hosting::config::Settings;
+use hosting::config::{MailSettings, Settings};
 use hosting::csrf::{self, SameOrigin};
+use hosting::mail::Mailer;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
@@ -30,6 +31,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     pool: PgPool,
+    mailer: Mailer,
+    mail: MailSettings,
 }
 
 impl Application {
@@ -48,6 +51,7 @@ impl Application {
         let listener =
             hosting::startup::listen(settings.http.listen, "http.listen / CDB_HTTP__LISTEN").await?;
         let pool = hosting::startup::open_database(settings, connect).await?;
+        let mailer = Mailer::from_settings(&settings.mail).map_err(|e| StartupError::Other(e.to_string()))?;
 
         // With port 0 the system picks one; pages and tests need the real address.
         if let Ok(addr) = listener.local_addr() {
@@ -60,9 +64,10 @@ impl Application {
                 organisation: settings.site.organisation.clone(),
                 source_url: settings.site.source_url.clone(),
             },
+            public_origin: settings.public_origin(),
         };
         let router = router(state, settings);
-        Ok(Self { listener, router, pool })
+        Ok(Self { listener, router, pool, mailer, mail: settings.mail.clone() })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -76,8 +81,11 @@ impl Application {
             store,
             Duration::from_secs(300),
         ));
+        // Several instances may run: the queue hands each mail to exactly one of them.
+        let mail = tokio::spawn(hosting::mail::run_worker(self.pool.clone(), self.mailer, self.mail));
         let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         cleanup.abort();
+        mail.abort();
         self.pool.close().await;
         result
     }
@@ -98,7 +106,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let routes = Router::new()
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
         // Pages and server functions only: static files and health checks need no session.
-        .route_layer(axum::middleware::from_fn(session_view::load))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), session_view::load))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .route(
@@ -106,6 +114,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             post(language::set).with_state(language::SecureCookies(settings.secure_cookies())),
         )
         .route("/amount", post(amount::choose))
+        .route("/register", post(register::submit))
+        .route("/c/{token}", post(command::submit))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(same_origin, csrf::same_origin_only))
         .layer(sessions)

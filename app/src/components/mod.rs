@@ -3,6 +3,7 @@
 //! Pieces shared by several pages.
 
 pub mod amount_picker;
+pub mod field;
 pub mod language_switcher;
 pub mod layout;
 pub mod page_title;

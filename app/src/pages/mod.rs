@@ -3,5 +3,7 @@
 //! One module per page.
 
 pub mod coming_soon;
+pub mod command;
 pub mod home;
 pub mod not_found;
+pub mod register;

@@ -3,5 +3,8 @@
 //! Plain HTTP routes beside the Leptos pages.
 
 pub mod amount;
+pub mod command;
+pub mod flash;
 pub mod health;
 pub mod language;
+pub mod register;

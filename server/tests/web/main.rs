@@ -11,9 +11,11 @@ mod config_errors;
 mod health;
 mod language;
 mod pages;
+mod registration;
 mod sessions;
 
-use hosting::config::Settings;
+use hosting::config::{MailTransport, Settings, SmtpSecurity};
+use hosting::testing::{SinkOptions, SmtpSink};
 use leptos::config::LeptosOptions;
 use server::startup::Application;
 use sqlx::PgPool;
@@ -24,6 +26,9 @@ pub struct TestApp {
     pub origin: String,
     pub pool: PgPool,
     pub client: reqwest::Client,
+    /// The SMTP server mail goes to (`spawn_app_mailing`).
+    pub smtp: Option<SmtpSink>,
+    _outbox: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -40,7 +45,26 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
     spawn_app_with(pool, test_settings()).await
 }
 
-pub async fn spawn_app_with(pool: PgPool, settings: Settings) -> TestApp {
+/// A server whose mail goes over SMTP to a real server (aiosmtpd) on loopback.
+pub async fn spawn_app_mailing(pool: PgPool) -> TestApp {
+    let sink = SmtpSink::start(SinkOptions::default()).await;
+    let mut settings = test_settings();
+    settings.mail.transport = MailTransport::Smtp;
+    settings.mail.smtp_host = "127.0.0.1".into();
+    settings.mail.smtp_port = sink.port;
+    settings.mail.smtp_security = SmtpSecurity::None;
+    let mut app = spawn_app_with(pool, settings).await;
+    app.smtp = Some(sink);
+    app
+}
+
+pub async fn spawn_app_with(pool: PgPool, mut settings: Settings) -> TestApp {
+    // Mail never lands in the source tree (the default outbox is .local/outbox).
+    let outbox = tempfile::tempdir().unwrap();
+    if settings.mail.transport == MailTransport::Outbox {
+        settings.mail.outbox_dir = outbox.path().to_owned();
+    }
+    settings.mail.poll_interval_ms = 50;
     let options = LeptosOptions::builder().output_name("community").build();
     let connect = (*pool.connect_options()).clone();
     let app = Application::build_with(&settings, options, connect).await.expect("server starts");
@@ -55,7 +79,7 @@ pub async fn spawn_app_with(pool: PgPool, settings: Settings) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    TestApp { address, origin, pool, client, _shutdown: tx }
+    TestApp { address, origin, pool, client, smtp: None, _outbox: outbox, _shutdown: tx }
 }
 
 impl TestApp {

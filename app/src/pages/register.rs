@@ -1,0 +1,197 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! `/register`: becoming a supporter. A plain form posting to `POST /register` (server), which
+//! redirects back here; the page then shows "check your mail", or the form again with what was
+//! typed and what to fix. `?referrer=` in the address is kept with the registration.
+
+use crate::components::field::{TextField, problem_text};
+use crate::components::page_title::PageTitle;
+use crate::forms::{FieldError, RegisterForm, RegisterOutcome};
+use crate::i18n::*;
+use crate::page_data::use_page_data;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let data = use_page_data();
+    let chosen = data.session.chosen_amount;
+    let title = move || t_string!(i18n, register_title).to_string();
+    let body = match data.session.register {
+        Some(RegisterOutcome::Sent) => view! { <Sent /> }.into_any(),
+        Some(RegisterOutcome::Refused { form, errors }) => {
+            view! { <Form form errors failed=false /> }.into_any()
+        }
+        Some(RegisterOutcome::Failed { form }) => {
+            view! { <Form form errors=Vec::new() failed=true /> }.into_any()
+        }
+        None => {
+            let referrer = use_query_map().with_untracked(|q| q.get("referrer")).unwrap_or_default();
+            let language = match i18n.get_locale_untracked() {
+                Locale::en => "en",
+                Locale::de => "de",
+            };
+            let form = RegisterForm { referrer, language: language.to_owned(), ..Default::default() };
+            view! { <Form form errors=Vec::new() failed=false /> }.into_any()
+        }
+    };
+    view! {
+        <PageTitle text=title />
+        <h1>{t!(i18n, register_title)}</h1>
+        {chosen.map(|amount| view! { <p class="notice">{t!(i18n, chosen_amount, amount = move || amount)}</p> })}
+        {body}
+    }
+}
+
+#[component]
+fn Sent() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="notice" role="status">
+            <h2>{t!(i18n, register_sent_title)}</h2>
+            <p>{t!(i18n, register_sent_text)}</p>
+        </section>
+        <p class="aside">{t!(i18n, register_sent_spam)}</p>
+    }
+}
+
+#[component]
+fn Form(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let problem = |field: &str| FieldError::find(&errors, field);
+    let summary = (!errors.is_empty()).then(|| {
+        let items = errors
+            .iter()
+            .map(|e| {
+                let href = format!("#{}", e.field);
+                let problem = e.problem;
+                view! { <li><a href=href>{move || problem_text(i18n, problem)}</a></li> }
+            })
+            .collect_view();
+        view! {
+            <div class="error-summary" role="alert" tabindex="-1">
+                <p>{t!(i18n, form_errors_heading)}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    let lists = [
+        (
+            "newsletter",
+            t_string!(i18n, list_newsletter).to_string(),
+            t_string!(i18n, list_newsletter_text).to_string(),
+        ),
+        (
+            "campaigns",
+            t_string!(i18n, list_campaigns).to_string(),
+            t_string!(i18n, list_campaigns_text).to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(value, label, text)| {
+        let checked = form.lists.iter().any(|l| l == value);
+        let id = format!("list-{value}");
+        view! {
+            <div class="check">
+                <input type="checkbox" id=id.clone() name="lists" value=value checked=checked />
+                <label for=id>
+                    <strong>{label}</strong>
+                    <span class="hint">{text}</span>
+                </label>
+            </div>
+        }
+    })
+    .collect_view();
+    let language = form.language.clone();
+    view! {
+        <p class="lead">{t!(i18n, register_lead)}</p>
+        {failed.then(|| view! { <p class="error-summary" role="alert">{t!(i18n, error_generic)}</p> })}
+        {summary}
+        <form method="post" action="/register" class="form">
+            <TextField
+                name="name"
+                label=Signal::derive(move || t_string!(i18n, register_name).to_string())
+                hint=Signal::derive(move || t_string!(i18n, register_name_hint).to_string())
+                value=form.name.clone()
+                problem=problem("name")
+                required=true
+                autocomplete="name"
+            />
+            <TextField
+                name="email"
+                kind="email"
+                label=Signal::derive(move || t_string!(i18n, register_email).to_string())
+                value=form.email.clone()
+                problem=problem("email")
+                required=true
+                autocomplete="email"
+                maxlength=254
+            />
+            <div class="field">
+                <label for="language">{t!(i18n, register_language)}</label>
+                <select id="language" name="language">
+                    <option value="en" selected=language == "en">"English"</option>
+                    <option value="de" selected=language == "de">"Deutsch"</option>
+                </select>
+            </div>
+            <TextField
+                name="country"
+                label=Signal::derive(move || t_string!(i18n, register_country).to_string())
+                hint=Signal::derive(move || t_string!(i18n, register_country_hint).to_string())
+                value=form.country.clone()
+                problem=problem("country")
+                autocomplete="country"
+                maxlength=2
+            />
+            <fieldset class="group">
+                <legend>{t!(i18n, register_address_legend)}</legend>
+                <p class="hint">{t!(i18n, register_address_hint)}</p>
+                <TextField
+                    name="street"
+                    label=Signal::derive(move || t_string!(i18n, register_street).to_string())
+                    value=form.street.clone()
+                    problem=problem("street")
+                    autocomplete="address-line1"
+                />
+                <TextField
+                    name="extra"
+                    label=Signal::derive(move || t_string!(i18n, register_extra).to_string())
+                    value=form.extra.clone()
+                    problem=problem("extra")
+                    autocomplete="address-line2"
+                />
+                <TextField
+                    name="postal_code"
+                    label=Signal::derive(move || t_string!(i18n, register_postal_code).to_string())
+                    value=form.postal_code.clone()
+                    problem=problem("postal_code")
+                    autocomplete="postal-code"
+                    maxlength=20
+                />
+                <TextField
+                    name="city"
+                    label=Signal::derive(move || t_string!(i18n, register_city).to_string())
+                    value=form.city.clone()
+                    problem=problem("city")
+                    autocomplete="address-level2"
+                    maxlength=100
+                />
+                <TextField
+                    name="region"
+                    label=Signal::derive(move || t_string!(i18n, register_region).to_string())
+                    value=form.region.clone()
+                    problem=problem("region")
+                    autocomplete="address-level1"
+                    maxlength=100
+                />
+            </fieldset>
+            <fieldset class="group">
+                <legend>{t!(i18n, register_lists_legend)}</legend>
+                {lists}
+            </fieldset>
+            <input type="hidden" name="referrer" value=form.referrer.clone() />
+            <button type="submit" class="button">{t!(i18n, register_submit)}</button>
+        </form>
+    }
+}

@@ -1,0 +1,163 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Becoming a supporter: the form, the confirmation mail (read from the real SMTP server that
+// scripts/test.sh starts; its Maildir is MAILDIR), the command link (GET shows, POST does), with
+// and without JavaScript and in German. axe-core checks every page of the journey.
+import { test, expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const MAILDIR = process.env.MAILDIR ?? "";
+// Set by the describe block that turns JavaScript off.
+let noScript = false;
+
+/** The newest mail to `address`, quoted-printable decoded; waits up to 20 s. */
+async function mailTo(address: string): Promise<string> {
+  const folder = join(MAILDIR, "new");
+  for (let i = 0; i < 200; i++) {
+    const mails = readdirSync(folder, { withFileTypes: true })
+      .filter((f) => f.isFile())
+      .map((f) => readFileSync(join(folder, f.name), "utf8"))
+      .filter((raw) => raw.includes(`\nTo: ${address}\n`) || raw.includes(`\nTo: ${address}\r\n`));
+    if (mails.length > 0) return decodeQuotedPrintable(mails[mails.length - 1]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no mail to ${address} in ${folder}`);
+}
+
+/** Quoted-printable (RFC 2045) back to UTF-8 text: lettre encodes long lines and non-ASCII. */
+function decodeQuotedPrintable(raw: string): string {
+  const text = raw.replace(/=\r?\n/g, "");
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const hex = text.slice(i + 1, i + 3);
+    if (text[i] === "=" && /^[0-9A-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(text[i], "utf8"));
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+function linkIn(mail: string): string {
+  const match = mail.match(/https?:\/\/[^\s]+\/c\/[A-Za-z0-9_-]+/);
+  if (!match) throw new Error(`no command link in:\n${mail}`);
+  return new URL(match[0]).pathname;
+}
+
+async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`)).toEqual([]);
+}
+
+function uniqueAddress(prefix: string): string {
+  return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
+}
+
+async function registerAndConfirm(page: Page, address: string, labels: Record<string, string | RegExp>) {
+  // axe runs as a script in the page: without JavaScript it cannot (the same pages are checked
+  // in the runs with JavaScript).
+  const javaScript = !noScript;
+  const check = async () => {
+    if (javaScript) await expectAccessible(page);
+  };
+  await page.goto("/register?referrer=e2e");
+  await check();
+  await page.getByLabel(labels.name, { exact: true }).fill("Grace <b>Hopper</b>");
+  await page.getByLabel(labels.email, { exact: true }).fill(address);
+  await page.getByLabel(labels.street).fill("Hauptstraße 1");
+  await page.getByLabel(labels.city, { exact: true }).fill("Berlin");
+  await page.getByRole("checkbox", { name: labels.newsletter }).check();
+  await page.getByRole("button", { name: labels.submit }).click();
+  await expect(page).toHaveURL(/\/register$/);
+  await expect(page.getByRole("heading", { name: labels.sent })).toBeVisible();
+  await check();
+
+  const mail = await mailTo(address);
+  expect(mail).toContain("Grace <b>Hopper</b>");
+  const link = linkIn(mail);
+  await page.goto(link);
+  await expect(page.getByText(labels.confirmText)).toBeVisible();
+  await check();
+  await page.getByRole("button", { name: labels.confirm }).click();
+  await expect(page).toHaveURL(new RegExp(`${link}$`));
+  await expect(page.getByText(labels.done)).toBeVisible();
+  await check();
+  // The link is spent: following it again says so in words.
+  await page.goto(link);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(labels.invalid);
+  return mail;
+}
+
+const english = {
+  name: "Your name",
+  email: "Email address",
+  street: "Street and number",
+  city: "City",
+  newsletter: "Newsletter",
+  submit: "Register",
+  sent: "Check your mail",
+  confirmText: "Confirm your registration as a supporter.",
+  confirm: "Confirm",
+  done: /you are supporter number \d+/,
+  invalid: "This link is not valid",
+};
+
+test("register, confirm by the mailed link, and see the supporter number", async ({ page }) => {
+  const mail = await registerAndConfirm(page, uniqueAddress("grace"), english);
+  expect(mail).toContain("Please confirm your registration");
+});
+
+test("a mistake comes back on the form, tied to its field", async ({ page }) => {
+  await page.goto("/register");
+  await page.getByLabel("Your name", { exact: true }).fill("Grace");
+  await page.getByLabel("Email address", { exact: true }).fill("grace@");
+  await page.getByLabel("Street and number").fill("Somewhere 1");
+  // The browser's own checks would stop this address; the server must catch it too.
+  await page.locator("form.form").evaluate((form: HTMLFormElement) => (form.noValidate = true));
+  await page.getByRole("button", { name: "Register" }).click();
+  await expect(page.getByRole("alert")).toContainText("Please check these fields");
+  const email = page.getByLabel("Email address", { exact: true });
+  await expect(email).toHaveAttribute("aria-invalid", "true");
+  await expect(email).toHaveAccessibleDescription(/does not look right/);
+  await expect(email).toHaveValue("grace@");
+  await expectAccessible(page);
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+  test.beforeEach(() => {
+    noScript = true;
+  });
+  test.afterEach(() => {
+    noScript = false;
+  });
+
+  test("the whole registration works as plain forms", async ({ page }) => {
+    await registerAndConfirm(page, uniqueAddress("nojs"), english);
+  });
+});
+
+test.describe("in German", () => {
+  test.use({ locale: "de-DE" });
+
+  test("the form, the mail and the confirmation speak German", async ({ page }) => {
+    const mail = await registerAndConfirm(page, uniqueAddress("hilde"), {
+      name: "Ihr Name",
+      email: "E-Mail-Adresse",
+      street: "Straße und Hausnummer",
+      city: "Ort",
+      newsletter: "Newsletter",
+      submit: "Registrieren",
+      sent: "Bitte sehen Sie in Ihr Postfach",
+      confirmText: "Bestätigen Sie Ihre Registrierung als Unterstützer*in.",
+      confirm: "Bestätigen",
+      done: /Sie sind Unterstützer\*in Nummer \d+/,
+      invalid: "Dieser Link ist nicht gültig",
+    });
+    expect(mail).toContain("Bitte bestätigen Sie Ihre E-Mail-Adresse");
+  });
+});

@@ -1,0 +1,95 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! Command links, `/c/{token}`. `GET` renders the Leptos page with what [`view`] found (nothing
+//! changes); `POST` confirms (`action=confirm`) or asks for a fresh link (`action=renew`), keeps
+//! the outcome in the session and redirects back to the same address.
+
+use crate::mails::Writer;
+use crate::routes::flash;
+use app::forms::{CommandOutcome, CommandView};
+use app::ssr::AppState;
+use app::ssr::session_keys::COMMAND_OUTCOME;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::command_link::{self, Command, Refusal};
+use domain::registration::{self, Done};
+use http::StatusCode;
+use tower_sessions::Session;
+
+/// What the link would do, for the page. Errors of the database show as an unknown link (the
+/// page then offers to register or log in; nothing is lost because nothing was done).
+pub async fn view(state: &AppState, token: &str) -> CommandView {
+    match command_link::peek(&state.pool, token).await {
+        Ok(Ok(link)) => match link.command {
+            Command::ConfirmRegistration { lists } => CommandView::ConfirmRegistration {
+                lists: lists.iter().map(|l| l.as_str().to_owned()).collect(),
+            },
+            Command::ConfirmEmail { address } => CommandView::ConfirmEmail { address },
+        },
+        Ok(Err(Refusal::Expired { .. })) => CommandView::Expired,
+        Ok(Err(Refusal::Used { .. })) => CommandView::Used,
+        Ok(Err(Refusal::Unknown)) => CommandView::Unknown,
+        Err(error) => {
+            tracing::error!(?error, "could not look up a command link");
+            CommandView::Unknown
+        }
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    session: Session,
+    body: Bytes,
+) -> Response {
+    let action =
+        url::form_urlencoded::parse(&body).find(|(name, _)| name == "action").map(|(_, v)| v.into_owned());
+    let writer =
+        Writer { organisation: state.site.organisation.clone(), origin: state.public_origin.clone() };
+    let outcome = match action.as_deref() {
+        Some("confirm") => match registration::perform(&state.pool, &token).await {
+            Ok(Ok((link, done))) => {
+                tracing::info!(person = %link.person, kind = link.command.kind(), "command link used");
+                match done {
+                    Done::Registered { supporter_number } => {
+                        CommandOutcome::Registered { supporter_number: supporter_number.get() }
+                    }
+                    Done::EmailConfirmed { address } => {
+                        CommandOutcome::EmailConfirmed { address: address.as_str().to_owned() }
+                    }
+                    Done::EmailTaken => CommandOutcome::EmailTaken,
+                }
+            }
+            Ok(Err(refusal)) => {
+                tracing::info!(?refusal, "command link refused");
+                CommandOutcome::Refused
+            }
+            Err(error) => {
+                tracing::error!(?error, "command link failed");
+                CommandOutcome::Failed
+            }
+        },
+        Some("renew") => {
+            match registration::renew(&state.pool, &token, |language, notice, command| {
+                writer.renewed(language, notice, command)
+            })
+            .await
+            {
+                Ok(true) => CommandOutcome::Renewed,
+                Ok(false) => CommandOutcome::Refused,
+                Err(error) => {
+                    tracing::error!(?error, "renewing a command link failed");
+                    CommandOutcome::Failed
+                }
+            }
+        }
+        _ => return (StatusCode::BAD_REQUEST, "Unknown action.\n").into_response(),
+    };
+    flash::keep(&session, COMMAND_OUTCOME, &outcome).await;
+    // The token came in the path; only characters of our tokens go back into a Location.
+    if !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') || token.len() > 64 {
+        return Redirect::to("/c/invalid").into_response();
+    }
+    Redirect::to(&format!("/c/{token}")).into_response()
+}
