@@ -45,11 +45,18 @@ if [ "${1:-}" = --release ]; then profile=release; cargo_profile=(--release); fi
 cargo build --quiet "${cargo_profile[@]}" -p cli -p idp
 target/$profile/cdb-admin demo-data
 mkdir -p .local
-# The supporter app as the idp's client; its secret stays in .local/ (mode 600).
-target/$profile/cdb-admin client create my-supporter-app --if-missing --name "Supporter app (my.*)" \
-  --redirect-uri http://127.0.0.1:3000/auth/callback --post-logout-redirect-uri http://127.0.0.1:3000/ \
-  --grant authorization_code --grant refresh_token --scopes "openid profile email groups" \
-  --secret-file .local/my-supporter-app.secret
+# The supporter app as the idp's client; its secret stays in .local/ (mode 600) and
+# config/local.toml points login.client_secret_file at it. An existing client is brought up to
+# date (its secret stays); without the secret file it is made anew.
+client=(--name "Supporter app (my.*)" --redirect-uri http://127.0.0.1:3000/auth/callback
+  --post-logout-redirect-uri http://127.0.0.1:3000/logout --grant authorization_code --grant refresh_token
+  --scopes "openid profile email groups")
+if [ -s .local/my-supporter-app.secret ] && target/$profile/cdb-admin client update my-supporter-app "${client[@]}" >/dev/null 2>&1; then
+  :
+else
+  target/$profile/cdb-admin client delete my-supporter-app >/dev/null 2>&1 || true
+  target/$profile/cdb-admin client create my-supporter-app "${client[@]}" --secret-file .local/my-supporter-app.secret
+fi
 
 export CDB_CONFIG="$PWD/config/local.toml" LEPTOS_ENV=DEV
 target/$profile/idp &

@@ -24,7 +24,11 @@ step "licensing (REUSE): every file that git would commit"
 git ls-files -co --exclude-standard -z | xargs -0 reuse lint-file
 test -f LICENSES/AGPL-3.0-or-later.txt
 
-cleanup() { scripts/pg.sh stop test; }
+idp_pid=
+cleanup() {
+  [ -z "$idp_pid" ] || kill "$idp_pid" 2>/dev/null || true
+  scripts/pg.sh stop test
+}
 trap cleanup EXIT
 port=${CDB_TEST_PG_PORT:-5498}
 admin_url=$(scripts/pg.sh start test "$port")
@@ -59,10 +63,23 @@ smtp_port=${CDB_TEST_SMTP_PORT:-3125}
 coproc SINK { exec python3 scripts/smtp-sink.py --port "$smtp_port" --maildir "$maildir/mail"; }
 read -r -t 20 ready <&"${SINK[0]}" || true
 [ "${ready:-}" = ready ] || { echo "the SMTP sink for the browser tests did not start" >&2; exit 1; }
+export CDB_MAIL__TRANSPORT=smtp CDB_MAIL__SMTP_HOST=127.0.0.1 CDB_MAIL__SMTP_PORT="$smtp_port" \
+  CDB_MAIL__SMTP_SECURITY=none CDB_MAIL__POLL_INTERVAL_MS=100
+# The idp, so that the journey can log in: my.* registered as its client, mail to the same sink.
+IDP_ADDR=127.0.0.1:${CDB_TEST_IDP_PORT:-3101}
+cargo build --quiet -p idp -p cli
+target/debug/cdb-admin client create my-supporter-app --name "Supporter app (my.*)" \
+  --redirect-uri "http://$E2E_ADDR/auth/callback" --post-logout-redirect-uri "http://$E2E_ADDR/logout" \
+  --grant authorization_code --scopes "openid profile email" --secret-file "$maildir/client.secret" >/dev/null
+export CDB_IDP__PUBLIC_URL="http://$IDP_ADDR"
+CDB_IDP__LISTEN=$IDP_ADDR RUST_LOG=warn target/debug/idp &
+idp_pid=$!
 CDB_HTTP__LISTEN=$E2E_ADDR CDB_HTTP__PUBLIC_URL="http://$E2E_ADDR" BASE_URL="http://$E2E_ADDR" \
-  CDB_MAIL__TRANSPORT=smtp CDB_MAIL__SMTP_HOST=127.0.0.1 CDB_MAIL__SMTP_PORT="$smtp_port" \
-  CDB_MAIL__SMTP_SECURITY=none CDB_MAIL__POLL_INTERVAL_MS=100 MAILDIR="$maildir/mail" \
+  CDB_LOGIN__CLIENT_SECRET_FILE="$maildir/client.secret" MAILDIR="$maildir/mail" \
   LEPTOS_ENV=DEV cargo leptos end-to-end 2>&1 | tee -a "$results"
+kill "$idp_pid"
+wait "$idp_pid" 2>/dev/null || true
+idp_pid=
 sink_in=${SINK[1]}
 eval "exec $sink_in>&-"
 rm -rf "$maildir"

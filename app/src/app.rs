@@ -4,9 +4,8 @@
 
 use crate::components::layout::Layout;
 use crate::i18n::*;
-use crate::pages::{
-    coming_soon::LoginPage, command::CommandPage, home::HomePage, not_found::NotFound, register::RegisterPage,
-};
+use crate::pages::account::{LoginProblemPage, LogoutPage, SettingsPage};
+use crate::pages::{command::CommandPage, home::HomePage, not_found::NotFound, register::RegisterPage};
 use leptos::prelude::*;
 use leptos_i18n::context::CookieOptions;
 use leptos_meta::{Link, MetaTags, Stylesheet, provide_meta_context};
@@ -60,7 +59,9 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
-                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                        <Route path=path!("/login/problem") view=LoginProblemPage ssr=SsrMode::Async />
+                        <Route path=path!("/logout") view=LogoutPage ssr=SsrMode::Async />
+                        <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/c/:token") view=CommandPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>

@@ -92,6 +92,69 @@ pub enum CommandOutcome {
     Failed,
 }
 
+/// Why a login did not complete (`/login/problem?reason=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoginProblem {
+    /// This instance has no client secret for the idp.
+    NotConfigured,
+    /// The idp (or our session store) could not be reached.
+    Unreachable,
+    /// The idp said no (the person cancelled, or the client is not allowed).
+    Refused,
+    /// The login took too long, was used twice, or did not start here.
+    Expired,
+    /// What came back did not check out.
+    Invalid,
+}
+
+impl LoginProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginProblem::NotConfigured => "not-configured",
+            LoginProblem::Unreachable => "unreachable",
+            LoginProblem::Refused => "refused",
+            LoginProblem::Expired => "expired",
+            LoginProblem::Invalid => "invalid",
+        }
+    }
+
+    pub fn parse(reason: &str) -> Self {
+        [Self::NotConfigured, Self::Unreachable, Self::Refused, Self::Expired]
+            .into_iter()
+            .find(|p| p.as_str() == reason)
+            .unwrap_or(Self::Invalid)
+    }
+}
+
+/// The logged-in person as the header and dashboard show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub display_name: String,
+    pub supporter_number: Option<i64>,
+}
+
+/// One email address on the settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailView {
+    pub address: String,
+    pub primary: bool,
+    pub verified: bool,
+}
+
+/// What `/settings` shows about the logged-in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyData {
+    pub display_name: String,
+    pub supporter_number: Option<i64>,
+    pub address_lines: Vec<String>,
+    pub country: Option<String>,
+    /// The language code (`en`, `de`).
+    pub language: String,
+    pub emails: Vec<EmailView>,
+    /// The lists subscribed to now (`newsletter`, `campaigns`).
+    pub lists: Vec<String>,
+}
+
 impl FieldError {
     /// The problem of `field`, if it was refused.
     pub fn find(errors: &[FieldError], field: &str) -> Option<Problem> {

@@ -8,7 +8,7 @@
 //! one request in a thousand in `server/tests/web/pages.rs`; leptos#4851, #4578). Data the
 //! server has before rendering needs no asynchronous machinery at all.
 
-use crate::forms::{CommandOutcome, CommandView, RegisterOutcome};
+use crate::forms::{CommandOutcome, CommandView, Me, MyData, RegisterOutcome};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,10 @@ pub struct SessionView {
     pub register: Option<RegisterOutcome>,
     /// What the last POST to a command link did (read once).
     pub command_outcome: Option<CommandOutcome>,
+    /// Who is logged in.
+    pub me: Option<Me>,
+    /// On `/logout`: the idp sent the browser back with the state we gave it.
+    pub logged_out: bool,
 }
 
 /// Everything a page may show that the server knows before rendering.
@@ -39,6 +43,8 @@ pub struct PageData {
     pub session: SessionView,
     /// On `/c/{token}`: what the link would do.
     pub command: Option<CommandView>,
+    /// On `/settings`: the logged-in person's data.
+    pub my_data: Option<MyData>,
 }
 
 /// Id of the `<script type="application/json">` that carries `PageData` to the browser.
@@ -56,7 +62,8 @@ pub fn use_page_data() -> PageData {
             .and_then(|parts| parts.extensions.get::<SessionView>().cloned())
             .unwrap_or_default();
         let command = parts.as_ref().and_then(|parts| parts.extensions.get::<CommandView>().cloned());
-        PageData { site, session, command }
+        let my_data = parts.as_ref().and_then(|parts| parts.extensions.get::<MyData>().cloned());
+        PageData { site, session, command, my_data }
     }
     #[cfg(not(feature = "ssr"))]
     {

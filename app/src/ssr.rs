@@ -39,4 +39,12 @@ pub mod session_keys {
     pub const REGISTER_OUTCOME: &str = "register_outcome";
     /// `forms::CommandOutcome`: what the last command-link POST did, for the next page.
     pub const COMMAND_OUTCOME: &str = "command_outcome";
+    /// `uuid::Uuid`: the person logged in with this session.
+    pub const PERSON: &str = "person";
+    /// `String`: the ID token of the login, for `id_token_hint` at logout.
+    pub const ID_TOKEN: &str = "id_token";
+    /// State, nonce and PKCE verifier of a login in progress.
+    pub const LOGIN_PENDING: &str = "login_pending";
+    /// `String`: the `state` sent with the idp logout, checked when the browser returns.
+    pub const LOGOUT_STATE: &str = "logout_state";
 }

@@ -12,15 +12,16 @@ const MAILDIR = process.env.MAILDIR ?? "";
 // Set by the describe block that turns JavaScript off.
 let noScript = false;
 
-/** The newest mail to `address`, quoted-printable decoded; waits up to 20 s. */
-async function mailTo(address: string): Promise<string> {
+/** The newest mail to `address` (holding `containing`), quoted-printable decoded; waits up to 20 s. */
+async function mailTo(address: string, containing = ""): Promise<string> {
   const folder = join(MAILDIR, "new");
   for (let i = 0; i < 200; i++) {
     const mails = readdirSync(folder, { withFileTypes: true })
       .filter((f) => f.isFile())
       .map((f) => readFileSync(join(folder, f.name), "utf8"))
       .filter((raw) => raw.includes(`\nTo: ${address}\n`) || raw.includes(`\nTo: ${address}\r\n`));
-    if (mails.length > 0) return decodeQuotedPrintable(mails[mails.length - 1]);
+    const decoded = mails.map(decodeQuotedPrintable).filter((mail) => mail.includes(containing));
+    if (decoded.length > 0) return decoded[decoded.length - 1];
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no mail to ${address} in ${folder}`);
@@ -109,6 +110,43 @@ const english = {
 test("register, confirm by the mailed link, and see the supporter number", async ({ page }) => {
   const mail = await registerAndConfirm(page, uniqueAddress("grace"), english);
   expect(mail).toContain("Please confirm your registration");
+});
+
+test("a confirmed supporter sets a password at the idp, logs in, sees their data and logs out", async ({ page }) => {
+  const address = uniqueAddress("ada");
+  await registerAndConfirm(page, address, english);
+
+  // "Log in" leads to the idp, which can mail a link to choose a password.
+  await page.goto("/settings");
+  await expect(page.getByLabel("Login name or email address")).toBeVisible();
+  await page.getByLabel("Login name or email address").fill(address);
+  await page.getByRole("button", { name: "I forgot my password" }).click();
+  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
+  const mail = await mailTo(address, "/link?t=");
+  const link = mail.match(/https?:\/\/\S+\/link\?t=[A-Za-z0-9_-]+/);
+  if (!link) throw new Error(`no login link in:\n${mail}`);
+  await page.goto(link[0]);
+  await page.getByLabel("New password", { exact: true }).fill("correct horse battery staple");
+  await page.getByLabel("New password again").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Save the password and log in" }).click();
+
+  // Back at my.*, on the page the login started from.
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("My data");
+  await expect(page.getByText(address)).toBeVisible();
+  await expectAccessible(page);
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page.getByText("You are logged out, here and at the login service.")).toBeVisible();
+  await page.goto("/settings");
+  await expect(page.getByLabel("Login name or email address")).toBeVisible();
+
+  // The new password works.
+  await page.getByLabel("Login name or email address").fill(address);
+  await page.getByLabel("Password", { exact: true }).fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Log in", exact: true }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByText("Grace <b>Hopper</b>")).toBeVisible();
 });
 
 test("a mistake comes back on the form, tied to its field", async ({ page }) => {

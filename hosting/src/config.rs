@@ -36,6 +36,25 @@ pub struct Settings {
     pub mail: MailSettings,
     /// The LDAP directory, used when `idp.directory = "ldap"`.
     pub ldap: LdapSettings,
+    /// How the supporter app logs people in at the idp (as its OpenID Connect client).
+    pub login: LoginSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginSettings {
+    /// The supporter app's client id at the idp (`cdb-admin client create`). Its redirect URI
+    /// there must be `{http.public_url}/auth/callback`, its post-logout URI
+    /// `{http.public_url}/logout`.
+    pub client_id: String,
+    /// A file holding the client secret. Without it, `/login` says login is not set up.
+    pub client_secret_file: Option<PathBuf>,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        Self { client_id: "my-supporter-app".into(), client_secret_file: None }
+    }
 }
 
 /// Where the idp checks passwords.
@@ -429,7 +448,7 @@ impl Settings {
 }
 
 /// The sections a settings variable can name.
-const SECTIONS: [&str; 8] = ["site", "http", "database", "session", "log", "idp", "mail", "ldap"];
+const SECTIONS: [&str; 9] = ["site", "http", "database", "session", "log", "idp", "mail", "ldap", "login"];
 
 /// Catches the likely typo of a single underscore after the section (`CDB_HTTP_LISTEN`), which
 /// would otherwise be ignored silently.

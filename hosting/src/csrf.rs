@@ -40,6 +40,9 @@ impl SameOrigin {
         match (fetch_site, origin) {
             // "none": typed into the address bar or opened from a bookmark, by the user.
             (Some(b"same-origin" | b"none"), None) => true,
+            // A page with `Referrer-Policy: no-referrer` makes the browser send `Origin: null`
+            // even on its own posts; Fetch Metadata still tells the truth then.
+            (Some(b"same-origin"), Some(b"null")) => true,
             (Some(b"same-origin" | b"none") | None, Some(origin)) => origin == self.origin.as_bytes(),
             (Some(_), _) => false,
             (None, None) => true,
@@ -81,6 +84,12 @@ mod tests {
             &headers(&[("sec-fetch-site", "same-origin"), ("origin", "https://my.example.org")])
         ));
         assert!(g.allows(&Method::POST, "/language", &headers(&[("origin", "https://my.example.org")])));
+        // A no-referrer page's own form: the browser hides the origin, Fetch Metadata does not.
+        assert!(g.allows(
+            &Method::POST,
+            "/login",
+            &headers(&[("sec-fetch-site", "same-origin"), ("origin", "null")])
+        ));
         assert!(g.allows(&Method::POST, "/language", &headers(&[("sec-fetch-site", "same-origin")])));
     }
 
@@ -92,6 +101,8 @@ mod tests {
             headers(&[("sec-fetch-site", "same-site"), ("origin", "https://evil.my.example.org")]),
             headers(&[("origin", "https://evil.example")]),
             headers(&[("origin", "null")]),
+            headers(&[("sec-fetch-site", "cross-site"), ("origin", "null")]),
+            headers(&[("sec-fetch-site", "same-site"), ("origin", "null")]),
             // A look-alike origin with the real one as a prefix.
             headers(&[("origin", "https://my.example.org.evil.example")]),
             headers(&[("origin", "http://my.example.org")]),

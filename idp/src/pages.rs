@@ -26,7 +26,10 @@ fn document(frame: Frame<'_>, title: String, status: StatusCode, body: impl Into
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="referrer" content="no-referrer" />
+                // Other sites never see these URLs (they hold authorization requests). Not
+                // "no-referrer": with it, browsers send `Origin: null` on the page's own form
+                // posts, which the CSRF guard must refuse.
+                <meta name="referrer" content="same-origin" />
                 <title>{format!("{title} – {organisation}")}</title>
                 <link rel="stylesheet" href="/style.css" />
             </head>

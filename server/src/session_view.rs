@@ -5,15 +5,20 @@
 //! visitor without a session cookie costs nothing here; one with a cookie costs one read of
 //! `tower_sessions.session`.
 
-use crate::routes::{command, flash};
+use crate::routes::{command, flash, login};
 use app::amount::offered;
+use app::forms::{EmailView, Me, MyData};
 use app::page_data::SessionView;
 use app::ssr::AppState;
-use app::ssr::session_keys::{CHOSEN_AMOUNT, COMMAND_OUTCOME, REGISTER_OUTCOME};
+use app::ssr::session_keys::{CHOSEN_AMOUNT, COMMAND_OUTCOME, LOGOUT_STATE, REGISTER_OUTCOME};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
+use subtle::ConstantTimeEq;
 use tower_sessions::Session;
+
+/// Pages only a logged-in person sees; others are sent to log in and brought back.
+const PROTECTED: [&str; 1] = ["/settings"];
 
 pub async fn load(
     State(state): State<AppState>,
@@ -39,6 +44,91 @@ pub async fn load(
     if is_page && let Some(token) = path.strip_prefix("/c/") {
         request.extensions_mut().insert(command::view(&state, token).await);
     }
-    request.extensions_mut().insert(SessionView { chosen_amount, register, command_outcome });
+    let person = login::person(&session).await;
+    if is_page && person.is_none() && PROTECTED.contains(&path.as_str()) {
+        return Redirect::to(&format!("/login?next={path}")).into_response();
+    }
+    let me = match person {
+        None => None,
+        Some(id) => match domain::person::get(&state.pool, id).await {
+            Ok(Some(p)) => Some(Me {
+                display_name: p.display_name.as_str().to_owned(),
+                supporter_number: p.supporter_number.map(|n| n.get()),
+            }),
+            // Deleted meanwhile: the session no longer stands for anyone.
+            Ok(None) => {
+                let _ = session.flush().await;
+                None
+            }
+            Err(error) => {
+                tracing::error!(?error, "could not load the logged-in person");
+                None
+            }
+        },
+    };
+    if is_page
+        && path == "/settings"
+        && let Some(id) = person
+        && let Some(data) = my_data(&state, id).await
+    {
+        request.extensions_mut().insert(data);
+    }
+    let logged_out =
+        is_page && path == "/logout" && returned_from_logout(&session, request.uri().query()).await;
+    request.extensions_mut().insert(SessionView { chosen_amount, register, command_outcome, me, logged_out });
     next.run(request).await
+}
+
+/// Whether the idp sent the browser back with the `state` of the logout we started (once).
+async fn returned_from_logout(session: &Session, query: Option<&str>) -> bool {
+    let Some(given) =
+        query.and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "state"))
+    else {
+        return false;
+    };
+    let expected: Option<String> = flash::take(session, LOGOUT_STATE).await;
+    expected.is_some_and(|expected| bool::from(expected.as_bytes().ct_eq(given.1.as_bytes())))
+}
+
+/// What `/settings` shows. `None` (logged) when the database fails; the page then apologises.
+async fn my_data(state: &AppState, id: domain::types::PersonId) -> Option<MyData> {
+    let loaded = async {
+        let person = domain::person::get(&state.pool, id).await?;
+        let emails = domain::email::list_for_person(&state.pool, id).await?;
+        let lists = domain::consent::subscribed(&state.pool, id).await?;
+        Ok::<_, domain::DomainError>((person, emails, lists))
+    }
+    .await;
+    match loaded {
+        Ok((Some(person), emails, lists)) => Some(MyData {
+            display_name: person.display_name.as_str().to_owned(),
+            supporter_number: person.supporter_number.map(|n| n.get()),
+            address_lines: person
+                .address
+                .map(|a| {
+                    [Some(a.street()), a.extra(), a.postal_code(), Some(a.city()), a.region()]
+                        .into_iter()
+                        .flatten()
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            country: person.country.map(|c| c.as_str().to_owned()),
+            language: person.preferred_language.code().to_owned(),
+            emails: emails
+                .into_iter()
+                .map(|e| EmailView {
+                    address: e.address.as_str().to_owned(),
+                    primary: e.is_primary,
+                    verified: e.verified_at.is_some(),
+                })
+                .collect(),
+            lists: lists.iter().map(|l| l.as_str().to_owned()).collect(),
+        }),
+        Ok((None, _, _)) => None,
+        Err(error) => {
+            tracing::error!(?error, "could not load the settings page data");
+            None
+        }
+    }
 }

@@ -2,7 +2,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Builds the application from settings: database, migrations, sessions, routes, listener.
 
-use crate::routes::{amount, command, health, language, register};
+use crate::oidc_client::OidcClient;
+use crate::routes::login::LoginState;
+use crate::routes::{amount, command, health, language, login, register};
 use crate::session_view;
 use app::page_data::SiteInfo;
 use app::ssr::AppState;
@@ -52,6 +54,7 @@ impl Application {
             hosting::startup::listen(settings.http.listen, "http.listen / CDB_HTTP__LISTEN").await?;
         let pool = hosting::startup::open_database(settings, connect).await?;
         let mailer = Mailer::from_settings(&settings.mail).map_err(|e| StartupError::Other(e.to_string()))?;
+        let oidc = Arc::new(oidc_client(settings)?);
 
         // With port 0 the system picks one; pages and tests need the real address.
         if let Ok(addr) = listener.local_addr() {
@@ -66,7 +69,7 @@ impl Application {
             },
             public_origin: settings.public_origin(),
         };
-        let router = router(state, settings);
+        let router = router(state, settings, oidc);
         Ok(Self { listener, router, pool, mailer, mail: settings.mail.clone() })
     }
 
@@ -92,7 +95,8 @@ impl Application {
 }
 
 /// Every route and layer of the server.
-pub fn router(state: AppState, settings: &Settings) -> Router {
+pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Router {
+    let login_state = LoginState { oidc, pool: state.pool.clone() };
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
@@ -116,9 +120,28 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .route("/amount", post(amount::choose))
         .route("/register", post(register::submit))
         .route("/c/{token}", post(command::submit))
+        .route("/login", get(login::start).with_state(login_state.clone()))
+        .route("/auth/callback", get(login::callback).with_state(login_state.clone()))
+        .route("/logout", post(login::logout).with_state(login_state))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(same_origin, csrf::same_origin_only))
         .layer(sessions)
         .layer(CompressionLayer::new());
     hosting::layers::common(routes, Duration::from_secs(settings.http.request_timeout_secs)).with_state(state)
+}
+
+/// The idp client, with its secret read now: a missing or unreadable file stops start-up with
+/// the key named, rather than failing at the first login.
+fn oidc_client(settings: &Settings) -> Result<OidcClient, StartupError> {
+    let secret = match &settings.login.client_secret_file {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                StartupError::Other(format!("login.client_secret_file {}: {e}", path.display()))
+            })?;
+            Some(secrecy::SecretString::from(text.trim().to_owned()))
+        }
+    };
+    OidcClient::new(settings.idp.issuer(), &settings.login.client_id, secret, &settings.public_origin())
+        .map_err(StartupError::Other)
 }

@@ -4,7 +4,7 @@
 
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::i18n::*;
-use crate::page_data::use_site;
+use crate::page_data::{use_page_data, use_site};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -12,15 +12,31 @@ use leptos_router::components::A;
 pub fn Layout(children: Children) -> impl IntoView {
     let i18n = use_i18n();
     let site = use_site();
+    let logged_in = use_page_data().session.me.is_some();
+    // /login and /logout are server routes, not pages: plain links and forms, left to the server.
+    let nav = if logged_in {
+        view! {
+            <li><A href="/settings">{t!(i18n, nav_settings)}</A></li>
+            <li>
+                <form method="post" action="/logout" class="inline">
+                    <button type="submit" class="link-button">{t!(i18n, nav_logout)}</button>
+                </form>
+            </li>
+        }
+        .into_any()
+    } else {
+        view! {
+            <li><A href="/register">{t!(i18n, nav_register)}</A></li>
+            <li><a href="/login" rel="external">{t!(i18n, nav_login)}</a></li>
+        }
+        .into_any()
+    };
     view! {
         <a class="skip-link" href="#content">{t!(i18n, skip_to_content)}</a>
         <header class="site-header">
             <A href="/" attr:class="site-name">{move || site().organisation}</A>
             <nav aria-label=move || t_string!(i18n, nav_label).to_string()>
-                <ul>
-                    <li><A href="/register">{t!(i18n, nav_register)}</A></li>
-                    <li><A href="/login">{t!(i18n, nav_login)}</A></li>
-                </ul>
+                <ul>{nav}</ul>
             </nav>
             <LanguageSwitcher />
         </header>

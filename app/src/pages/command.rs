@@ -70,7 +70,7 @@ pub fn CommandPage() -> impl IntoView {
             CommandView::Used => view! {
                 <Invalid>
                     <p>{t!(i18n, command_used)}</p>
-                    <p><A href="/login" attr:class="button">{t!(i18n, nav_login)}</A></p>
+                    <p><a href="/login" rel="external" class="button">{t!(i18n, nav_login)}</a></p>
                 </Invalid>
             }
             .into_any(),
@@ -79,7 +79,7 @@ pub fn CommandPage() -> impl IntoView {
                     <p>{t!(i18n, command_unknown)}</p>
                     <p class="actions">
                         <A href="/register" attr:class="button">{t!(i18n, nav_register)}</A>
-                        <A href="/login">{t!(i18n, nav_login)}</A>
+                        <a href="/login" rel="external">{t!(i18n, nav_login)}</a>
                     </p>
                 </Invalid>
             }
@@ -121,7 +121,7 @@ fn Outcome(outcome: CommandOutcome) -> impl IntoView {
         CommandOutcome::Registered { supporter_number } => view! {
             <p>{t!(i18n, command_done_registered, number = move || supporter_number)}</p>
             <p>{t!(i18n, command_done_next)}</p>
-            <p><A href="/login" attr:class="button">{t!(i18n, nav_login)}</A></p>
+            <p><a href="/login" rel="external" class="button">{t!(i18n, nav_login)}</a></p>
         }
         .into_any(),
         CommandOutcome::EmailConfirmed { address } => {

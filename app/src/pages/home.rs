@@ -5,7 +5,7 @@
 use crate::components::amount_picker::AmountPicker;
 use crate::components::page_title::PageTitle;
 use crate::i18n::*;
-use crate::page_data::use_site;
+use crate::page_data::{use_page_data, use_site};
 use leptos::prelude::*;
 use leptos_meta::Meta;
 use leptos_router::components::A;
@@ -15,6 +15,9 @@ pub fn HomePage() -> impl IntoView {
     let i18n = use_i18n();
     let site = use_site();
     let organisation = move || site().organisation;
+    if let Some(me) = use_page_data().session.me {
+        return view! { <Dashboard me /> }.into_any();
+    }
     view! {
         <PageTitle text=move || t_string!(i18n, home_title, organisation = organisation()).to_string() />
         <Meta name="description" content=move || t_string!(i18n, home_lead, organisation = organisation()).to_string() />
@@ -25,10 +28,28 @@ pub fn HomePage() -> impl IntoView {
                 <A href="/register" attr:class="button">{t!(i18n, home_register)}</A>
                 <span class="login-hint">
                     {t!(i18n, home_login_hint)} " "
-                    <A href="/login">{t!(i18n, home_login)}</A>
+                    <a href="/login" rel="external">{t!(i18n, home_login)}</a>
                 </span>
             </p>
         </section>
         <AmountPicker />
+    }
+    .into_any()
+}
+
+/// `/` for a logged-in person.
+#[component]
+fn Dashboard(me: crate::forms::Me) -> impl IntoView {
+    let i18n = use_i18n();
+    let name = me.display_name.clone();
+    let title_name = me.display_name.clone();
+    view! {
+        <PageTitle text=move || t_string!(i18n, home_welcome, name = title_name.clone()).to_string() />
+        <h1>{t!(i18n, home_welcome, name = move || name.clone())}</h1>
+        {match me.supporter_number {
+            Some(number) => view! { <p>{t!(i18n, home_number, number = move || number)}</p> }.into_any(),
+            None => view! { <p>{t!(i18n, home_no_number)}</p> }.into_any(),
+        }}
+        <p><A href="/settings" attr:class="button">{t!(i18n, nav_settings)}</A></p>
     }
 }

@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! One module per page.
 
-pub mod coming_soon;
+pub mod account;
 pub mod command;
 pub mod home;
 pub mod not_found;

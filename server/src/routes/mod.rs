@@ -7,4 +7,5 @@ pub mod command;
 pub mod flash;
 pub mod health;
 pub mod language;
+pub mod login;
 pub mod register;

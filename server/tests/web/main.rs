@@ -10,6 +10,7 @@
 mod config_errors;
 mod health;
 mod language;
+mod login;
 mod pages;
 mod registration;
 mod sessions;
