@@ -4,7 +4,8 @@
 
 use crate::components::layout::Layout;
 use crate::i18n::*;
-use crate::pages::account::{LoginProblemPage, LogoutPage, SettingsPage};
+use crate::pages::account::{LoginProblemPage, LogoutPage};
+use crate::pages::settings::SettingsPage;
 use crate::pages::{command::CommandPage, home::HomePage, not_found::NotFound, register::RegisterPage};
 use leptos::prelude::*;
 use leptos_i18n::context::CookieOptions;

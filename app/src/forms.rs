@@ -141,18 +141,74 @@ pub struct EmailView {
     pub verified: bool,
 }
 
+/// Name, country and postal address as a form holds them (and as stored, to fill the form).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub street: String,
+    #[serde(default)]
+    pub extra: String,
+    #[serde(default)]
+    pub postal_code: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub region: String,
+}
+
 /// What `/settings` shows about the logged-in person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyData {
-    pub display_name: String,
+    pub profile: ProfileForm,
     pub supporter_number: Option<i64>,
-    pub address_lines: Vec<String>,
-    pub country: Option<String>,
     /// The language code (`en`, `de`).
     pub language: String,
     pub emails: Vec<EmailView>,
     /// The lists subscribed to now (`newsletter`, `campaigns`).
     pub lists: Vec<String>,
+}
+
+/// Why a settings change was not made. Travels from the server function to the page (as JSON,
+/// or without JavaScript in the address of the page the browser is sent back to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SettingsError {
+    /// The session has no logged-in person (expired, logged out elsewhere).
+    NotLoggedIn,
+    /// Fields were refused; the form as typed comes back with them.
+    Refused { form: ProfileForm, errors: Vec<FieldError> },
+    /// The email address is not a valid one.
+    BadEmail { typed: String, problem: Problem },
+    /// Something failed on our side; nothing changed.
+    Failed,
+}
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for SettingsError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(_: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        SettingsError::Failed
+    }
+}
+
+/// What the settings page says after a change that has no visible result of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SettingsNotice {
+    Saved,
+    /// A link to confirm the address went there (or nothing happened, if someone has it: the
+    /// page must not tell).
+    EmailLinkSent {
+        address: String,
+    },
 }
 
 impl FieldError {
@@ -163,9 +219,10 @@ impl FieldError {
 }
 
 #[cfg(feature = "ssr")]
-mod check {
-    use super::{FieldError, Problem, RegisterForm};
+pub mod check {
+    use super::{FieldError, Problem, ProfileForm, RegisterForm};
     use domain::consent::InfoList;
+    use domain::person::Profile;
     use domain::registration::Registration;
     use domain::types::{
         CountryCode, DisplayName, Email, Field, InvalidValue, Language, PostalAddress, PostalAddressInput,
@@ -215,38 +272,82 @@ mod check {
     /// of their own; this bounds the work for hostile input).
     const MAX_FIELD: usize = 1000;
 
+    /// Name, country and address, checked; each refused field is added to `errors`.
+    fn profile(errors: &mut Vec<FieldError>, form: &ProfileForm) -> Option<Profile> {
+        let display_name = take(errors, DisplayName::try_from(form.name.as_str()));
+        let country = if form.country.trim().is_empty() {
+            Some(None)
+        } else {
+            take(errors, CountryCode::try_from(form.country.as_str()).map(Some))
+        };
+        let address = take(
+            errors,
+            PostalAddress::parse(&PostalAddressInput {
+                street: &form.street,
+                extra: &form.extra,
+                postal_code: &form.postal_code,
+                city: &form.city,
+                region: &form.region,
+            }),
+        );
+        Some(Profile { display_name: display_name?, country: country?, address: address? })
+    }
+
+    /// An email address as typed, checked (over-long input refused unread).
+    pub fn email(typed: &str) -> Result<Email, InvalidValue> {
+        if typed.len() > MAX_FIELD {
+            return Err(InvalidValue {
+                field: Field::Email,
+                problem: domain::types::Problem::TooLong { max: 254 },
+            });
+        }
+        Email::try_from(typed)
+    }
+
+    impl ProfileForm {
+        /// Checks every field (all problems at once, not the first only).
+        pub fn check(&self) -> Result<Profile, Vec<FieldError>> {
+            let mut errors = Vec::new();
+            match profile(&mut errors, self) {
+                Some(profile) if errors.is_empty() => Ok(profile),
+                _ => Err(errors),
+            }
+        }
+
+        /// Longest a field is kept when a refused form is shown again.
+        pub fn cut(self, max: usize) -> Self {
+            let cut = |s: String| s.chars().take(max).collect::<String>();
+            ProfileForm {
+                name: cut(self.name),
+                country: cut(self.country),
+                street: cut(self.street),
+                extra: cut(self.extra),
+                postal_code: cut(self.postal_code),
+                city: cut(self.city),
+                region: cut(self.region),
+            }
+        }
+    }
+
     impl RegisterForm {
+        fn profile_form(&self) -> ProfileForm {
+            ProfileForm {
+                name: self.name.clone(),
+                country: self.country.clone(),
+                street: self.street.clone(),
+                extra: self.extra.clone(),
+                postal_code: self.postal_code.clone(),
+                city: self.city.clone(),
+                region: self.region.clone(),
+            }
+        }
+
         /// Checks every field (all problems at once, not the first only).
         pub fn check(&self) -> Result<Registration, Vec<FieldError>> {
             let mut errors = Vec::new();
-            let display_name = take(&mut errors, DisplayName::try_from(self.name.as_str()));
-            let email = take(
-                &mut errors,
-                if self.email.len() > MAX_FIELD {
-                    Err(InvalidValue {
-                        field: Field::Email,
-                        problem: domain::types::Problem::TooLong { max: 254 },
-                    })
-                } else {
-                    Email::try_from(self.email.as_str())
-                },
-            );
-            let country = if self.country.trim().is_empty() {
-                Some(None)
-            } else {
-                take(&mut errors, CountryCode::try_from(self.country.as_str()).map(Some))
-            };
+            let profile = profile(&mut errors, &self.profile_form());
+            let email = take(&mut errors, email(&self.email));
             let language = take(&mut errors, Language::try_from(self.language.as_str()));
-            let address = take(
-                &mut errors,
-                PostalAddress::parse(&PostalAddressInput {
-                    street: &self.street,
-                    extra: &self.extra,
-                    postal_code: &self.postal_code,
-                    city: &self.city,
-                    region: &self.region,
-                }),
-            );
             // A referrer comes from a link, not from the person: a bad one is dropped, not shown.
             let referrer = Referrer::try_from(self.referrer.as_str()).ok();
             let mut lists = Vec::new();
@@ -257,12 +358,16 @@ mod check {
                     None => errors.push(FieldError { field: "lists".into(), problem: Problem::Unknown }),
                 }
             }
-            match (display_name, email, country, language, address) {
-                (Some(display_name), Some(email), Some(country), Some(language), Some(address))
-                    if errors.is_empty() =>
-                {
-                    Ok(Registration { display_name, email, country, address, language, lists, referrer })
-                }
+            match (profile, email, language) {
+                (Some(profile), Some(email), Some(language)) if errors.is_empty() => Ok(Registration {
+                    display_name: profile.display_name,
+                    email,
+                    country: profile.country,
+                    address: profile.address,
+                    language,
+                    lists,
+                    referrer,
+                }),
                 _ => Err(errors),
             }
         }

@@ -13,6 +13,8 @@ pub mod amount;
 pub mod app;
 pub mod components;
 pub mod forms;
+#[cfg(feature = "ssr")]
+pub mod mails;
 pub mod page_data;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -8,7 +8,7 @@
 //! one request in a thousand in `server/tests/web/pages.rs`; leptos#4851, #4578). Data the
 //! server has before rendering needs no asynchronous machinery at all.
 
-use crate::forms::{CommandOutcome, CommandView, Me, MyData, RegisterOutcome};
+use crate::forms::{CommandOutcome, CommandView, Me, MyData, RegisterOutcome, SettingsNotice};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +34,8 @@ pub struct SessionView {
     pub me: Option<Me>,
     /// On `/logout`: the idp sent the browser back with the state we gave it.
     pub logged_out: bool,
+    /// On `/settings`: what a form posted without JavaScript did (read once).
+    pub settings_notice: Option<SettingsNotice>,
 }
 
 /// Everything a page may show that the server knows before rendering.

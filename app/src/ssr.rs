@@ -18,6 +18,8 @@ pub struct AppState {
     pub site: SiteInfo,
     /// Where my.* is reached from outside (`https://my.example.org`), for links in mails.
     pub public_origin: String,
+    /// Whether cookies this app sets carry `Secure` (an `https` public URL).
+    pub secure_cookies: bool,
 }
 
 /// The state, inside a server function or while rendering. Missing state is a wiring bug: it
@@ -45,6 +47,51 @@ pub mod session_keys {
     pub const ID_TOKEN: &str = "id_token";
     /// State, nonce and PKCE verifier of a login in progress.
     pub const LOGIN_PENDING: &str = "login_pending";
+    /// `forms::SettingsNotice`: what a settings form without JavaScript did, for the next page.
+    pub const SETTINGS_NOTICE: &str = "settings_notice";
     /// `String`: the `state` sent with the idp logout, checked when the browser returns.
     pub const LOGOUT_STATE: &str = "logout_state";
+}
+
+/// The person logged in with the request's session: every server function that reads or
+/// changes personal data starts here, because a server function is a public HTTP endpoint.
+pub async fn logged_in_person() -> Option<domain::types::PersonId> {
+    let session = leptos_axum::extract::<tower_sessions::Session>().await.ok()?;
+    let id = session.get::<uuid::Uuid>(session_keys::PERSON).await.ok().flatten()?;
+    Some(domain::types::PersonId::from(id))
+}
+
+/// Everything `/settings` shows about a person; `Ok(None)` if they no longer exist.
+pub async fn my_data(
+    pool: &PgPool,
+    id: domain::types::PersonId,
+) -> domain::Result<Option<crate::forms::MyData>> {
+    use crate::forms::{EmailView, MyData, ProfileForm};
+    let Some(person) = domain::person::get(pool, id).await? else { return Ok(None) };
+    let emails = domain::email::list_for_person(pool, id).await?;
+    let lists = domain::consent::subscribed(pool, id).await?;
+    let address = person.address.as_ref();
+    let line = |f: Option<&str>| f.unwrap_or_default().to_owned();
+    Ok(Some(MyData {
+        profile: ProfileForm {
+            name: person.display_name.as_str().to_owned(),
+            country: person.country.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+            street: line(address.map(|a| a.street())),
+            extra: line(address.and_then(|a| a.extra())),
+            postal_code: line(address.and_then(|a| a.postal_code())),
+            city: line(address.map(|a| a.city())),
+            region: line(address.and_then(|a| a.region())),
+        },
+        supporter_number: person.supporter_number.map(|n| n.get()),
+        language: person.preferred_language.code().to_owned(),
+        emails: emails
+            .into_iter()
+            .map(|e| EmailView {
+                address: e.address.as_str().to_owned(),
+                primary: e.is_primary,
+                verified: e.verified_at.is_some(),
+            })
+            .collect(),
+        lists: lists.iter().map(|l| l.as_str().to_owned()).collect(),
+    }))
 }

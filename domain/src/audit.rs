@@ -28,6 +28,7 @@ pub enum Actor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     PersonCreated,
+    PersonUpdated,
     SupporterNumberAssigned,
     EmailAdded,
     EmailVerified,
@@ -49,6 +50,7 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Action::PersonCreated => "person.created",
+            Action::PersonUpdated => "person.updated",
             Action::SupporterNumberAssigned => "person.supporter_number_assigned",
             Action::EmailAdded => "email.added",
             Action::EmailVerified => "email.verified",

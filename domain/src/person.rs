@@ -170,3 +170,87 @@ pub async fn assign_supporter_number(
     audit::record(tx, origin, Some(id), Action::SupporterNumberAssigned, json!({ "number": number })).await?;
     Ok(SupporterNumber::from_db(number))
 }
+
+/// What a person may change about themselves on the settings page; every field validated.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub display_name: DisplayName,
+    pub country: Option<CountryCode>,
+    pub address: Option<PostalAddress>,
+}
+
+/// Replaces name, country and postal address, and records in the audit log which of them
+/// changed (the new values, never the old ones: the log is not a second copy of the data).
+#[tracing::instrument(name = "person::update_profile", skip_all, fields(person = %id))]
+pub async fn update_profile(
+    tx: &mut Transaction<'_, Postgres>,
+    origin: Origin<'_>,
+    id: PersonId,
+    profile: &Profile,
+) -> Result<Person> {
+    let before = get(&mut **tx, id).await?.ok_or(DomainError::NotFound("person"))?;
+    let address = profile.address.as_ref();
+    let row = sqlx::query_as!(
+        Row,
+        r#"UPDATE person SET display_name = $2, country = $3, address_street = $4, address_extra = $5,
+                  address_postal_code = $6, address_city = $7, address_region = $8, updated_at = now()
+           WHERE id = $1
+           RETURNING id AS "id: PersonId", supporter_number, display_name, country, address_street,
+                     address_extra, address_postal_code, address_city, address_region,
+                     preferred_language, referrer, created_at, updated_at"#,
+        id as PersonId,
+        profile.display_name.as_str(),
+        profile.country.as_ref().map(CountryCode::as_str),
+        address.map(PostalAddress::street),
+        address.and_then(PostalAddress::extra),
+        address.and_then(PostalAddress::postal_code),
+        address.map(PostalAddress::city),
+        address.and_then(PostalAddress::region),
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    let after = Person::try_from(row)?;
+    let mut changed = serde_json::Map::new();
+    if after.display_name != before.display_name {
+        changed.insert("display_name".into(), json!(after.display_name.as_str()));
+    }
+    if after.country != before.country {
+        changed.insert("country".into(), json!(after.country.as_ref().map(CountryCode::as_str)));
+    }
+    if after.address != before.address {
+        changed.insert("address".into(), json!(after.address.is_some()));
+    }
+    if !changed.is_empty() {
+        audit::record(tx, origin, Some(id), Action::PersonUpdated, serde_json::Value::Object(changed))
+            .await?;
+    }
+    Ok(after)
+}
+
+/// Sets the language the person reads: pages after login, and every mail.
+#[tracing::instrument(name = "person::set_language", skip_all, fields(person = %id))]
+pub async fn set_language(
+    tx: &mut Transaction<'_, Postgres>,
+    origin: Origin<'_>,
+    id: PersonId,
+    language: Language,
+) -> Result<()> {
+    let updated = sqlx::query!(
+        "UPDATE person SET preferred_language = $2, updated_at = now() WHERE id = $1 AND preferred_language <> $2",
+        id as PersonId,
+        language.code(),
+    )
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() > 0 {
+        audit::record(
+            tx,
+            origin,
+            Some(id),
+            Action::PersonUpdated,
+            json!({ "preferred_language": language.code() }),
+        )
+        .await?;
+    }
+    Ok(())
+}

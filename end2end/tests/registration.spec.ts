@@ -112,13 +112,19 @@ test("register, confirm by the mailed link, and see the supporter number", async
   expect(mail).toContain("Please confirm your registration");
 });
 
-test("a confirmed supporter sets a password at the idp, logs in, sees their data and logs out", async ({ page }) => {
-  const address = uniqueAddress("ada");
+/**
+ * The whole journey after registering: choose a password at the idp through a mailed link, come
+ * back logged in, edit the address, switch to German, add a second address and confirm it, log
+ * out, and log in again with the new password.
+ */
+async function supporterJourney(page: Page, prefix: string) {
+  const javaScript = !noScript;
+  const address = uniqueAddress(prefix);
+  const second = uniqueAddress(`${prefix}-second`);
   await registerAndConfirm(page, address, english);
 
-  // "Log in" leads to the idp, which can mail a link to choose a password.
+  // A protected page leads to the idp, which can mail a link to choose a password.
   await page.goto("/settings");
-  await expect(page.getByLabel("Login name or email address")).toBeVisible();
   await page.getByLabel("Login name or email address").fill(address);
   await page.getByRole("button", { name: "I forgot my password" }).click();
   await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
@@ -134,19 +140,54 @@ test("a confirmed supporter sets a password at the idp, logs in, sees their data
   await expect(page).toHaveURL(/\/settings$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("My data");
   await expect(page.getByText(address)).toBeVisible();
-  await expectAccessible(page);
+  if (javaScript) await expectAccessible(page);
 
-  await page.getByRole("button", { name: "Log out" }).click();
-  await expect(page.getByText("You are logged out, here and at the login service.")).toBeVisible();
+  // The address.
+  const profile = page.getByRole("region", { name: "Name and postal address" });
+  await profile.getByLabel("Street and number").fill("Jungfernstieg 1");
+  await profile.getByLabel("City", { exact: true }).fill("Hamburg");
+  await profile.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  await expect(profile.getByLabel("City", { exact: true })).toHaveValue("Hamburg");
+  await expect(profile.getByLabel("Your name", { exact: true })).toHaveValue("Grace <b>Hopper</b>");
+
+  // The language: the pages switch, and so do the mails.
+  const language = page.getByRole("region", { name: "Language for our mails" });
+  await language.locator("select").selectOption("de");
+  await language.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Meine Daten");
+
+  // A second address counts only once it is confirmed.
+  const email = page.getByRole("region", { name: "E-Mail-Adresse hinzufügen" });
+  await email.getByLabel("E-Mail-Adresse").fill(second);
+  await email.getByRole("button", { name: "Link schicken" }).click();
+  await expect(page.getByText(`Wir haben einen Link an ${second} geschickt.`)).toBeVisible();
+  const confirmation = await mailTo(second, "/c/");
+  expect(confirmation).toContain("bitte bestätigen Sie über diesen Link, dass diese Adresse Ihnen gehört");
+  await page.goto(linkIn(confirmation));
+  await expect(page.getByText(`${second} zu Ihren E-Mail-Adressen hinzufügen.`)).toBeVisible();
+  if (javaScript) await expectAccessible(page);
+  await page.getByRole("button", { name: "Bestätigen" }).click();
+  await expect(page.getByText(`${second} ist jetzt eine Ihrer E-Mail-Adressen.`)).toBeVisible();
   await page.goto("/settings");
-  await expect(page.getByLabel("Login name or email address")).toBeVisible();
+  await expect(page.getByText(second)).toBeVisible();
+
+  await page.getByRole("button", { name: "Abmelden" }).click();
+  await expect(page.getByText("Sie sind abgemeldet, hier und beim Anmeldedienst.")).toBeVisible();
+  if (javaScript) await expectAccessible(page);
+  await page.goto("/settings");
+  await expect(page.getByLabel(/Login name or email address|Anmeldename oder E-Mail-Adresse/)).toBeVisible();
 
   // The new password works.
-  await page.getByLabel("Login name or email address").fill(address);
-  await page.getByLabel("Password", { exact: true }).fill("correct horse battery staple");
-  await page.getByRole("button", { name: "Log in", exact: true }).click();
+  await page.getByLabel(/Login name or email address|Anmeldename oder E-Mail-Adresse/).fill(address);
+  await page.getByLabel(/^(Password|Passwort)$/).fill("correct horse battery staple");
+  await page.getByRole("button", { name: /^(Log in|Anmelden)$/ }).click();
   await expect(page).toHaveURL(/\/settings$/);
-  await expect(page.getByText("Grace <b>Hopper</b>")).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Meine Daten");
+}
+
+test("a supporter sets a password, logs in, edits their data, adds an address and logs out", async ({ page }) => {
+  await supporterJourney(page, "ada");
 });
 
 test("a mistake comes back on the form, tied to its field", async ({ page }) => {
@@ -176,6 +217,10 @@ test.describe("without JavaScript", () => {
 
   test("the whole registration works as plain forms", async ({ page }) => {
     await registerAndConfirm(page, uniqueAddress("nojs"), english);
+  });
+
+  test("the whole supporter journey works as plain forms", async ({ page }) => {
+    await supporterJourney(page, "ada-nojs");
   });
 });
 

@@ -6,7 +6,6 @@
 //! Tests: `cargo test -p server` (the whole-app tests need `DATABASE_URL` pointing at a server
 //! where they may create databases).
 
-pub mod mails;
 pub mod oidc_client;
 pub mod routes;
 pub mod session_view;

@@ -155,10 +155,11 @@ impl OidcClient {
     }
 
     /// The idp's authorization URL for a new login, and what to keep until the person returns.
-    pub async fn start(&self, next: &str) -> Result<(String, Pending), LoginError> {
+    /// `language` (a tag such as `de`) asks the idp to show its pages in it.
+    pub async fn start(&self, next: &str, language: Option<&str>) -> Result<(String, Pending), LoginError> {
         let discovered = self.discovered(false).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, state, nonce) = discovered
+        let mut request = discovered
             .client
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
@@ -167,8 +168,11 @@ impl OidcClient {
             )
             .add_scope(Scope::new("profile".into()))
             .add_scope(Scope::new("email".into()))
-            .set_pkce_challenge(challenge)
-            .url();
+            .set_pkce_challenge(challenge);
+        if let Some(language) = language {
+            request = request.add_ui_locale(openidconnect::LanguageTag::new(language.to_owned()));
+        }
+        let (url, state, nonce) = request.url();
         let pending = Pending {
             state: state.secret().clone(),
             nonce: nonce.secret().clone(),

@@ -7,10 +7,12 @@
 
 use crate::routes::{command, flash, login};
 use app::amount::offered;
-use app::forms::{EmailView, Me, MyData};
+use app::forms::Me;
 use app::page_data::SessionView;
 use app::ssr::AppState;
-use app::ssr::session_keys::{CHOSEN_AMOUNT, COMMAND_OUTCOME, LOGOUT_STATE, REGISTER_OUTCOME};
+use app::ssr::session_keys::{
+    CHOSEN_AMOUNT, COMMAND_OUTCOME, LOGOUT_STATE, REGISTER_OUTCOME, SETTINGS_NOTICE,
+};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -69,13 +71,28 @@ pub async fn load(
     if is_page
         && path == "/settings"
         && let Some(id) = person
-        && let Some(data) = my_data(&state, id).await
     {
-        request.extensions_mut().insert(data);
+        match app::ssr::my_data(&state.pool, id).await {
+            Ok(Some(data)) => {
+                request.extensions_mut().insert(data);
+            }
+            Ok(None) => {}
+            // The page apologises; nothing is lost.
+            Err(error) => tracing::error!(?error, "could not load the settings page data"),
+        }
     }
     let logged_out =
         is_page && path == "/logout" && returned_from_logout(&session, request.uri().query()).await;
-    request.extensions_mut().insert(SessionView { chosen_amount, register, command_outcome, me, logged_out });
+    let settings_notice =
+        if is_page && path == "/settings" { flash::take(&session, SETTINGS_NOTICE).await } else { None };
+    request.extensions_mut().insert(SessionView {
+        chosen_amount,
+        register,
+        command_outcome,
+        me,
+        logged_out,
+        settings_notice,
+    });
     next.run(request).await
 }
 
@@ -88,47 +105,4 @@ async fn returned_from_logout(session: &Session, query: Option<&str>) -> bool {
     };
     let expected: Option<String> = flash::take(session, LOGOUT_STATE).await;
     expected.is_some_and(|expected| bool::from(expected.as_bytes().ct_eq(given.1.as_bytes())))
-}
-
-/// What `/settings` shows. `None` (logged) when the database fails; the page then apologises.
-async fn my_data(state: &AppState, id: domain::types::PersonId) -> Option<MyData> {
-    let loaded = async {
-        let person = domain::person::get(&state.pool, id).await?;
-        let emails = domain::email::list_for_person(&state.pool, id).await?;
-        let lists = domain::consent::subscribed(&state.pool, id).await?;
-        Ok::<_, domain::DomainError>((person, emails, lists))
-    }
-    .await;
-    match loaded {
-        Ok((Some(person), emails, lists)) => Some(MyData {
-            display_name: person.display_name.as_str().to_owned(),
-            supporter_number: person.supporter_number.map(|n| n.get()),
-            address_lines: person
-                .address
-                .map(|a| {
-                    [Some(a.street()), a.extra(), a.postal_code(), Some(a.city()), a.region()]
-                        .into_iter()
-                        .flatten()
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            country: person.country.map(|c| c.as_str().to_owned()),
-            language: person.preferred_language.code().to_owned(),
-            emails: emails
-                .into_iter()
-                .map(|e| EmailView {
-                    address: e.address.as_str().to_owned(),
-                    primary: e.is_primary,
-                    verified: e.verified_at.is_some(),
-                })
-                .collect(),
-            lists: lists.iter().map(|l| l.as_str().to_owned()).collect(),
-        }),
-        Ok((None, _, _)) => None,
-        Err(error) => {
-            tracing::error!(?error, "could not load the settings page data");
-            None
-        }
-    }
 }

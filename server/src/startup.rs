@@ -68,6 +68,7 @@ impl Application {
                 source_url: settings.site.source_url.clone(),
             },
             public_origin: settings.public_origin(),
+            secure_cookies: settings.secure_cookies(),
         };
         let router = router(state, settings, oidc);
         Ok(Self { listener, router, pool, mailer, mail: settings.mail.clone() })

@@ -7,3 +7,4 @@ pub mod command;
 pub mod home;
 pub mod not_found;
 pub mod register;
+pub mod settings;

@@ -4,9 +4,9 @@
 //! changes); `POST` confirms (`action=confirm`) or asks for a fresh link (`action=renew`), keeps
 //! the outcome in the session and redirects back to the same address.
 
-use crate::mails::Writer;
 use crate::routes::flash;
 use app::forms::{CommandOutcome, CommandView};
+use app::mails::Writer;
 use app::ssr::AppState;
 use app::ssr::session_keys::COMMAND_OUTCOME;
 use axum::body::Bytes;

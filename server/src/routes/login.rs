@@ -59,13 +59,16 @@ pub async fn person(session: &Session) -> Option<PersonId> {
 pub async fn start(
     State(login): State<LoginState>,
     session: Session,
+    headers: http::HeaderMap,
     Query(query): Query<StartQuery>,
 ) -> Response {
     let next = local_path(query.next.as_deref()).to_owned();
+    // The language chosen here (the cookie the pages read) carries over to the idp's pages.
+    let language = language_cookie(&headers);
     if person(&session).await.is_some() {
         return Redirect::to(&next).into_response();
     }
-    match login.oidc.start(&next).await {
+    match login.oidc.start(&next, language).await {
         Ok((url, pending)) => {
             if let Err(error) = session.insert(LOGIN_PENDING, &pending).await {
                 tracing::error!(%error, "could not keep the login state");
@@ -165,4 +168,17 @@ pub async fn logout(State(login): State<LoginState>, session: Session) -> Respon
         // No idp session to end (or the idp is unreachable): the local logout is done.
         None => Redirect::to(&format!("/logout?state={state}")).into_response(),
     }
+}
+
+/// The language the reader chose on my.*, if any and if we speak it.
+fn language_cookie(headers: &http::HeaderMap) -> Option<&'static str> {
+    let prefix = format!("{}=", app::app::LANGUAGE_COOKIE);
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(prefix.as_str()))
+        .and_then(|code| domain::types::Language::try_from(code).ok())
+        .map(domain::types::Language::code)
 }

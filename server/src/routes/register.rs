@@ -4,9 +4,9 @@
 //! back to `/register`, which shows the outcome kept in the session (post, redirect, get).
 //! A known address gets the very same answer as a new one; only the mail differs.
 
-use crate::mails::Writer;
 use crate::routes::flash;
 use app::forms::{RegisterForm, RegisterOutcome};
+use app::mails::Writer;
 use app::ssr::AppState;
 use app::ssr::session_keys::REGISTER_OUTCOME;
 use axum::body::Bytes;

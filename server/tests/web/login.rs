@@ -18,14 +18,14 @@ use std::collections::HashMap;
 /// the tests carry each redirect to the server's real address.
 const PUBLIC: &str = "http://localhost:1";
 
-struct Stack {
-    app: TestApp,
-    idp: String,
-    _secret: tempfile::NamedTempFile,
+pub struct Stack {
+    pub app: TestApp,
+    pub idp: String,
+    secret: tempfile::NamedTempFile,
     _idp_shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
-async fn stack(pool: PgPool) -> Stack {
+pub async fn stack(pool: PgPool) -> Stack {
     domain::demo::ensure(&pool).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let idp = format!("http://{}", listener.local_addr().unwrap());
@@ -65,10 +65,10 @@ async fn stack(pool: PgPool) -> Stack {
     settings.idp.public_url = idp.clone();
     settings.login.client_secret_file = Some(file.path().to_owned());
     let app = spawn_app_with(pool, settings).await;
-    Stack { app, idp, _secret: file, _idp_shutdown: tx }
+    Stack { app, idp, secret: file, _idp_shutdown: tx }
 }
 
-fn location(response: &reqwest::Response) -> String {
+pub fn location(response: &reqwest::Response) -> String {
     response.headers().get("location").expect("a redirect").to_str().unwrap().to_owned()
 }
 
@@ -87,7 +87,33 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 }
 
 impl Stack {
+    /// The `[login]` settings of the stack's server, for starting another one like it.
+    pub fn login_settings(&self) -> hosting::config::LoginSettings {
+        hosting::config::LoginSettings {
+            client_id: "my-supporter-app".into(),
+            client_secret_file: Some(self.secret.path().to_owned()),
+        }
+    }
+
     /// From `GET /login?next=...` to the idp's redirect back (not yet followed).
+    /// Logs `client` in as `login` (through the idp) and returns it.
+    pub async fn log_in(&self, client: &reqwest::Client, login: &str, password: &str) {
+        let start = client.get(self.app.url("/login")).send().await.unwrap();
+        let authorize = location(&start);
+        let mut form: Vec<(String, String)> = query(&authorize).into_iter().collect();
+        form.push(("identifier".into(), login.into()));
+        form.push(("password".into(), password.into()));
+        let back = client
+            .post(format!("{}/login", self.idp))
+            .header("origin", &self.idp)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let done = client.get(self.to_app(&location(&back))).send().await.unwrap();
+        assert_eq!(location(&done), "/", "logged in as {login}");
+    }
+
     async fn log_in_at_idp(&self, next: &str, password: &str) -> reqwest::Response {
         let client = &self.app.client;
         let start = client.get(self.app.url(&format!("/login?next={next}"))).send().await.unwrap();
@@ -117,7 +143,7 @@ impl Stack {
     }
 
     /// The idp's redirect to our public address, sent to the server's real one.
-    fn to_app(&self, public_url: &str) -> String {
+    pub fn to_app(&self, public_url: &str) -> String {
         public_url.replacen(PUBLIC, &self.app.address, 1)
     }
 }
@@ -225,6 +251,12 @@ async fn forged_foreign_and_refused_callbacks_log_nobody_in(pool: PgPool) {
     let hostile = "/login/problem?reason=%3Cscript%3Ealert(1)%3C%2Fscript%3E";
     let (_, html) = app.get_html(hostile, &[("accept-language", "de")]).await;
     assert!(html.contains("ließ sich nicht prüfen") && !html.contains("<script>alert"), "{html}");
+
+    // The language chosen on my.* carries over to the idp's pages.
+    let german = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response =
+        german.get(app.url("/login")).header("cookie", "i18n_pref_locale=de").send().await.unwrap();
+    assert_eq!(query(&location(&response)).get("ui_locales").map(String::as_str), Some("de"));
 
     // An open redirect through `next` is not possible.
     for next in ["https://evil.example/", "//evil.example/", "/\\evil.example"] {

@@ -14,6 +14,7 @@ mod login;
 mod pages;
 mod registration;
 mod sessions;
+mod settings;
 
 use hosting::config::{MailTransport, Settings, SmtpSecurity};
 use hosting::testing::{SinkOptions, SmtpSink};

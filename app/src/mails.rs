@@ -3,7 +3,7 @@
 //! The mails my.* sends, written in the recipient's language from the locale files. Mails are
 //! plain text: a name like `<b>Ada</b>` arrives as typed and can never become markup.
 
-use app::i18n::{Locale, td_string};
+use crate::i18n::{Locale, td_string};
 use domain::command_link::Command;
 use domain::registration::{Notice, Written};
 use domain::types::Language;

@@ -1,0 +1,275 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! `/settings` and its server functions, called as the browser calls them: as JSON (with
+//! JavaScript) and as plain form posts that come back to the page (without).
+
+use crate::login::{Stack, location, stack};
+use crate::text;
+use domain::audit::{Actor, Origin};
+use domain::password::{self, Password};
+use domain::registration::{self, Notice, Registration};
+use domain::types::{DisplayName, Email, Language};
+use hosting::testing::{SinkOptions, SmtpSink};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgPool;
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// A second supporter, Grace, with a password, registered and confirmed through domain.
+async fn grace(pool: &PgPool) {
+    let form = Registration {
+        display_name: DisplayName::try_from("Grace Hopper").unwrap(),
+        email: Email::try_from("grace@example.org").unwrap(),
+        country: None,
+        address: None,
+        language: Language::English,
+        lists: vec![],
+        referrer: None,
+    };
+    let mut token = String::new();
+    registration::register(pool, &form, |_, notice| {
+        if let Notice::Confirm { token: t, .. } = notice {
+            token = t.expose_secret().to_owned();
+        }
+        ("Confirm".into(), "Follow the link.".into())
+    })
+    .await
+    .unwrap();
+    let (link, _) = registration::perform(pool, &token).await.unwrap().unwrap();
+    let hash =
+        password::hash(&Password::new(SecretString::from("grace-hopper-1906")).unwrap()).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    domain::account::set_password(
+        &mut tx,
+        Origin { actor: &Actor::System, source: "test" },
+        link.person,
+        &hash,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn call(
+    stack: &Stack,
+    client: &reqwest::Client,
+    function: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(stack.app.url(&format!("/api/settings/{function}")))
+        .header("origin", &stack.app.origin)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn profile<'a>(name: &'a str, city: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", name),
+        ("country", "gb"),
+        ("street", "1 Analytical Row"),
+        ("extra", ""),
+        ("postal_code", "N1 9GU"),
+        ("city", city),
+        ("region", ""),
+    ]
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn a_person_changes_their_own_data_and_only_theirs(pool: PgPool) {
+    grace(&pool).await;
+    let stack = stack(pool.clone()).await;
+    let ada = stack.app.client.clone();
+    stack.log_in(&ada, "ada", "ada-lovelace-1815").await;
+    let grace_browser = browser();
+    stack.log_in(&grace_browser, "grace@example.org", "grace-hopper-1906").await;
+
+    // With JavaScript: JSON back, the stored data.
+    let response = call(&stack, &ada, "profile", &profile("Augusta Ada King", "London")).await;
+    assert_eq!(response.status(), 200);
+    let data: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(data["profile"]["name"], "Augusta Ada King");
+    assert_eq!(data["profile"]["country"], "GB");
+    // Grace's session changes Grace: nothing in a request says whose data it is.
+    let response =
+        call(&stack, &grace_browser, "profile", &profile("Grace Brewster Hopper", "Arlington")).await;
+    assert_eq!(response.status(), 200);
+    let names: Vec<String> = sqlx::query_scalar("SELECT display_name FROM person ORDER BY display_name")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(names, ["Augusta Ada King", "Grace Brewster Hopper"]);
+    let audited = count(
+        &pool,
+        "SELECT count(*) FROM audit_log WHERE action = 'person.updated' AND source = 'settings'",
+    )
+    .await;
+    assert_eq!(audited, 2);
+
+    let (_, html) = stack.app.get_html("/settings", &[]).await;
+    assert!(html.contains(r#"value="Augusta Ada King""#) && html.contains("N1 9GU"), "{html}");
+
+    // Lists and language.
+    let response = call(&stack, &ada, "lists", &[("campaigns", "on")]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM consent WHERE list = 'campaigns' AND state = 'subscribed' AND source = 'settings'").await,
+        1
+    );
+    let response = call(&stack, &ada, "language", &[("language", "de")]).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("i18n_pref_locale=de")),
+        "the pages follow the new language"
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM person WHERE preferred_language = 'de'").await, 1);
+    let (_, html) = stack.app.get_html("/settings", &[]).await;
+    assert!(html.contains("Meine Daten"), "{html}");
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn without_a_login_or_from_another_site_nothing_changes(pool: PgPool) {
+    let stack = stack(pool.clone()).await;
+    let stranger = browser();
+    let response = call(&stack, &stranger, "profile", &profile("Mallory", "Nowhere")).await;
+    assert!(response.status().is_server_error() || response.status().is_client_error());
+    let body = response.text().await.unwrap();
+    assert!(body.contains("NotLoggedIn"), "{body}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM person WHERE display_name = 'Mallory'").await, 0);
+
+    let ada = stack.app.client.clone();
+    stack.log_in(&ada, "ada", "ada-lovelace-1815").await;
+    let response = ada
+        .post(stack.app.url("/api/settings/profile"))
+        .header("origin", "https://evil.example")
+        .form(&profile("Mallory", "Nowhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(count(&pool, "SELECT count(*) FROM person WHERE display_name = 'Mallory'").await, 0);
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn mistakes_and_markup_without_javascript(pool: PgPool) {
+    let stack = stack(pool.clone()).await;
+    let ada = stack.app.client.clone();
+    stack.log_in(&ada, "ada", "ada-lovelace-1815").await;
+    let settings = stack.app.url("/settings");
+
+    // A plain form post comes back to the page; a mistake travels with it and shows at its field.
+    let long = "x".repeat(3000);
+    let mut fields = profile("", "");
+    fields[2] = ("street", long.as_str());
+    let response = ada
+        .post(stack.app.url("/api/settings/profile"))
+        .header("origin", &stack.app.origin)
+        .header("accept", "text/html")
+        .header("referer", &settings)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302, "{:?}", response.headers());
+    let back = location(&response);
+    assert!(back.starts_with(&settings) && back.contains("__err="), "{back}");
+    let html = text(&ada.get(&back).send().await.unwrap().text().await.unwrap());
+    assert!(html.contains(r#"id="name-error""#) && html.contains("Please fill this in."), "{html}");
+    assert!(html.contains(r#"id="street-error""#) && html.contains("This is too long."), "{html}");
+    assert!(!html.contains(&long), "a 3,000-character value is not kept whole");
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM person WHERE display_name = 'Ada Lovelace'").await,
+        1,
+        "nothing saved"
+    );
+
+    // Markup in a name is text, everywhere it shows.
+    let response = ada
+        .post(stack.app.url("/api/settings/profile"))
+        .header("origin", &stack.app.origin)
+        .header("accept", "text/html")
+        .header("referer", &settings)
+        .form(&profile("<img src=x onerror=alert(1)>", "London"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let html = text(&ada.get(location(&response)).send().await.unwrap().text().await.unwrap());
+    assert!(html.contains("Saved."), "the notice waits for the page: {html}");
+    assert!(!html.contains("<img src=x"), "{html}");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{html}");
+    let (_, home) = stack.app.get_html("/", &[]).await;
+    assert!(!home.contains("<img src=x") && home.contains("&lt;img src=x"), "{home}");
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn a_new_address_is_added_only_through_its_link(pool: PgPool) {
+    grace(&pool).await;
+    let sink = SmtpSink::start(SinkOptions::default()).await;
+    let mut stack = stack(pool.clone()).await;
+    // The stack's server mails into the outbox; this test reads a real SMTP server instead.
+    let mut settings = crate::test_settings();
+    settings.http.public_url = stack.app.origin.clone();
+    settings.idp.public_url = stack.idp.clone();
+    settings.login = stack.login_settings();
+    settings.mail.transport = hosting::config::MailTransport::Smtp;
+    settings.mail.smtp_host = "127.0.0.1".into();
+    settings.mail.smtp_port = sink.port;
+    settings.mail.smtp_security = hosting::config::SmtpSecurity::None;
+    stack.app = crate::spawn_app_with(pool.clone(), settings).await;
+    let ada = stack.app.client.clone();
+    stack.log_in(&ada, "ada", "ada-lovelace-1815").await;
+
+    // Someone else's address: the same answer, and no mail.
+    let response = call(&stack, &ada, "email", &[("email", "Grace@example.org")]).await;
+    assert_eq!(response.status(), 200);
+    let taken: serde_json::Value = response.json().await.unwrap();
+    let response = call(&stack, &ada, "email", &[("email", "ada@analytical.example")]).await;
+    let free: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(taken["EmailLinkSent"]["address"], "Grace@example.org");
+    assert_eq!(free["EmailLinkSent"]["address"], "ada@analytical.example");
+    let mails = sink.wait_for(1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().len(), 1, "nothing went to Grace");
+    assert!(mails[0].contains("To: ada@analytical.example"));
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM email_address WHERE address = 'ada@analytical.example'").await,
+        0
+    );
+
+    // A malformed address is refused with its reason.
+    let response = call(&stack, &ada, "email", &[("email", "ada@")]).await;
+    assert!(!response.status().is_success());
+    assert!(response.text().await.unwrap().contains("BadEmail"));
+
+    let body = hosting::testing::body_text(&mails[0]);
+    let start = body.find("/c/").unwrap() + 3;
+    let token: String =
+        body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    let confirm = ada
+        .post(stack.app.url(&format!("/c/{token}")))
+        .header("origin", &stack.app.origin)
+        .form(&[("action", "confirm")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirm.status(), 303);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM email_address WHERE address = 'ada@analytical.example' AND verified_at IS NOT NULL").await,
+        1
+    );
+    let (_, html) = stack.app.get_html("/settings", &[]).await;
+    assert!(html.contains("ada@analytical.example"), "{html}");
+}
