@@ -66,7 +66,7 @@ read -r -t 20 ready <&"${SINK[0]}" || true
 export CDB_MAIL__TRANSPORT=smtp CDB_MAIL__SMTP_HOST=127.0.0.1 CDB_MAIL__SMTP_PORT="$smtp_port" \
   CDB_MAIL__SMTP_SECURITY=none CDB_MAIL__POLL_INTERVAL_MS=100
 # The idp, so that the journey can log in: my.* registered as its client, mail to the same sink.
-IDP_ADDR=127.0.0.1:${CDB_TEST_IDP_PORT:-3101}
+IDP_ADDR=127.0.0.1:${CDB_TEST_IDP_PORT:-3102}
 cargo build --quiet -p idp -p cli
 target/debug/cdb-admin client create my-supporter-app --name "Supporter app (my.*)" \
   --redirect-uri "http://$E2E_ADDR/auth/callback" --post-logout-redirect-uri "http://$E2E_ADDR/logout" \

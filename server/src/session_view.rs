@@ -50,9 +50,24 @@ pub async fn load(
     if is_page && person.is_none() && PROTECTED.contains(&path.as_str()) {
         return Redirect::to(&format!("/login?next={path}")).into_response();
     }
-    let me = match person {
-        None => None,
-        Some(id) => match domain::person::get(&state.pool, id).await {
+    // On /settings the page's data names the person too: one read of the person, not two.
+    let my_data = match person {
+        Some(id) if is_page && path == "/settings" => match app::ssr::my_data(&state.pool, id).await {
+            Ok(data) => data,
+            // The page apologises; nothing is lost.
+            Err(error) => {
+                tracing::error!(?error, "could not load the settings page data");
+                None
+            }
+        },
+        _ => None,
+    };
+    let me = match (person, &my_data) {
+        (None, _) => None,
+        (Some(_), Some(data)) => {
+            Some(Me { display_name: data.profile.name.clone(), supporter_number: data.supporter_number })
+        }
+        (Some(id), None) => match domain::person::get(&state.pool, id).await {
             Ok(Some(p)) => Some(Me {
                 display_name: p.display_name.as_str().to_owned(),
                 supporter_number: p.supporter_number.map(|n| n.get()),
@@ -68,18 +83,8 @@ pub async fn load(
             }
         },
     };
-    if is_page
-        && path == "/settings"
-        && let Some(id) = person
-    {
-        match app::ssr::my_data(&state.pool, id).await {
-            Ok(Some(data)) => {
-                request.extensions_mut().insert(data);
-            }
-            Ok(None) => {}
-            // The page apologises; nothing is lost.
-            Err(error) => tracing::error!(?error, "could not load the settings page data"),
-        }
+    if let Some(data) = my_data {
+        request.extensions_mut().insert(data);
     }
     let logged_out =
         is_page && path == "/logout" && returned_from_logout(&session, request.uri().query()).await;

@@ -16,6 +16,16 @@ pub async fn keep<T: Serialize>(session: &Session, key: &str, value: &T) {
 
 /// Takes what a POST left (once: a reload no longer shows it).
 pub async fn take<T: DeserializeOwned>(session: &Session, key: &str) -> Option<T> {
+    // Look first: removing marks the session changed, and a changed session is written back to
+    // the database, which would cost every page view a write.
+    match session.get_value(key).await {
+        Ok(None) => return None,
+        Ok(Some(_)) => {}
+        Err(error) => {
+            tracing::warn!(%error, key, "could not read a value kept for this page");
+            return None;
+        }
+    }
     match session.remove::<T>(key).await {
         Ok(value) => value,
         Err(error) => {

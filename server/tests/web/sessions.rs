@@ -81,3 +81,22 @@ async fn a_forged_session_cookie_is_a_fresh_session(pool: PgPool) {
     assert_eq!(status, 200);
     assert!(!html.contains("You chose"));
 }
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn looking_at_pages_does_not_write_the_session(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    choose(&app, "25").await;
+    let stored = || async {
+        sqlx::query_scalar::<_, time::OffsetDateTime>("SELECT expiry_date FROM tower_sessions.session")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let before = stored().await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    for path in ["/register", "/c/unknown-link", "/", "/logout"] {
+        let (status, _) = app.get_html(path, &[]).await;
+        assert_eq!(status, 200, "{path}");
+    }
+    assert_eq!(stored().await, before, "a page view changed nothing, so nothing was written");
+}
