@@ -11,24 +11,13 @@ use serde::{Deserialize, Serialize};
 /// The registration form as typed (every field a string, so nothing typed is lost).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterForm {
-    #[serde(default)]
-    pub name: String,
+    /// Name, country and postal address, as on the settings page.
+    #[serde(flatten)]
+    pub profile: ProfileForm,
     #[serde(default)]
     pub email: String,
     #[serde(default)]
-    pub country: String,
-    #[serde(default)]
     pub language: String,
-    #[serde(default)]
-    pub street: String,
-    #[serde(default)]
-    pub extra: String,
-    #[serde(default)]
-    pub postal_code: String,
-    #[serde(default)]
-    pub city: String,
-    #[serde(default)]
-    pub region: String,
     /// The lists ticked (`newsletter`, `campaigns`).
     #[serde(default)]
     pub lists: Vec<String>,
@@ -330,22 +319,10 @@ pub mod check {
     }
 
     impl RegisterForm {
-        fn profile_form(&self) -> ProfileForm {
-            ProfileForm {
-                name: self.name.clone(),
-                country: self.country.clone(),
-                street: self.street.clone(),
-                extra: self.extra.clone(),
-                postal_code: self.postal_code.clone(),
-                city: self.city.clone(),
-                region: self.region.clone(),
-            }
-        }
-
         /// Checks every field (all problems at once, not the first only).
         pub fn check(&self) -> Result<Registration, Vec<FieldError>> {
             let mut errors = Vec::new();
-            let profile = profile(&mut errors, &self.profile_form());
+            let profile = profile(&mut errors, &self.profile);
             let email = take(&mut errors, email(&self.email));
             let language = take(&mut errors, Language::try_from(self.language.as_str()));
             // A referrer comes from a link, not from the person: a bad one is dropped, not shown.

@@ -20,7 +20,7 @@ use crate::types::{
     CountryCode, DisplayName, Email, Language, PersonId, PostalAddress, Referrer, SupporterNumber,
 };
 use crate::{DomainError, Result};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use sqlx::{PgPool, Postgres, Transaction};
 
 /// A filled-in registration form, every field validated.
@@ -254,9 +254,4 @@ pub async fn renew(
     queue(&mut tx, kind, person, &to, written).await?;
     tx.commit().await?;
     Ok(true)
-}
-
-/// The token as text, for building URLs.
-pub fn token_text(token: &SecretString) -> &str {
-    token.expose_secret()
 }

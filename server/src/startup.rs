@@ -87,9 +87,11 @@ impl Application {
         ));
         // Several instances may run: the queue hands each mail to exactly one of them.
         let mail = tokio::spawn(hosting::mail::run_worker(self.pool.clone(), self.mailer, self.mail));
+        let prune = tokio::spawn(prune_command_links(self.pool.clone()));
         let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         cleanup.abort();
         mail.abort();
+        prune.abort();
         self.pool.close().await;
         result
     }
@@ -145,4 +147,17 @@ fn oidc_client(settings: &Settings) -> Result<OidcClient, StartupError> {
     };
     OidcClient::new(settings.idp.issuer(), &settings.login.client_id, secret, &settings.public_origin())
         .map_err(StartupError::Other)
+}
+
+/// Deletes long-expired command links once an hour (every instance may; the DELETE is idempotent).
+async fn prune_command_links(pool: PgPool) {
+    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        match domain::command_link::prune(&pool).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "expired command links deleted"),
+            Err(error) => tracing::warn!(?error, "could not delete expired command links"),
+        }
+    }
 }

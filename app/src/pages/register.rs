@@ -113,7 +113,7 @@ fn Form(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoV
                 name="name"
                 label=Signal::derive(move || t_string!(i18n, register_name).to_string())
                 hint=Signal::derive(move || t_string!(i18n, register_name_hint).to_string())
-                value=form.name.clone()
+                value=form.profile.name.clone()
                 problem=problem("name")
                 required=true
                 autocomplete="name"
@@ -139,7 +139,7 @@ fn Form(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoV
                 name="country"
                 label=Signal::derive(move || t_string!(i18n, register_country).to_string())
                 hint=Signal::derive(move || t_string!(i18n, register_country_hint).to_string())
-                value=form.country.clone()
+                value=form.profile.country.clone()
                 problem=problem("country")
                 autocomplete="country"
                 maxlength=2
@@ -150,21 +150,21 @@ fn Form(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoV
                 <TextField
                     name="street"
                     label=Signal::derive(move || t_string!(i18n, register_street).to_string())
-                    value=form.street.clone()
+                    value=form.profile.street.clone()
                     problem=problem("street")
                     autocomplete="address-line1"
                 />
                 <TextField
                     name="extra"
                     label=Signal::derive(move || t_string!(i18n, register_extra).to_string())
-                    value=form.extra.clone()
+                    value=form.profile.extra.clone()
                     problem=problem("extra")
                     autocomplete="address-line2"
                 />
                 <TextField
                     name="postal_code"
                     label=Signal::derive(move || t_string!(i18n, register_postal_code).to_string())
-                    value=form.postal_code.clone()
+                    value=form.profile.postal_code.clone()
                     problem=problem("postal_code")
                     autocomplete="postal-code"
                     maxlength=20
@@ -172,7 +172,7 @@ fn Form(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoV
                 <TextField
                     name="city"
                     label=Signal::derive(move || t_string!(i18n, register_city).to_string())
-                    value=form.city.clone()
+                    value=form.profile.city.clone()
                     problem=problem("city")
                     autocomplete="address-level2"
                     maxlength=100
@@ -180,7 +180,7 @@ fn Form(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoV
                 <TextField
                     name="region"
                     label=Signal::derive(move || t_string!(i18n, register_region).to_string())
-                    value=form.region.clone()
+                    value=form.profile.region.clone()
                     problem=problem("region")
                     autocomplete="address-level1"
                     maxlength=100

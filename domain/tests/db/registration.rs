@@ -240,3 +240,23 @@ async fn the_consent_ledger_keeps_every_change(pool: PgPool) {
         assert!(actions.iter().any(|a| a == expected), "{expected} in {actions:?}");
     }
 }
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn long_expired_links_are_pruned_recent_ones_kept(pool: PgPool) {
+    let old = register(&pool, &form("Grace", "grace@example.org", &[])).await.unwrap();
+    let recent = register(&pool, &form("Linus", "linus@example.org", &[])).await.unwrap();
+    let hash = |token: &str| domain::oidc::secret::SecretHash::of(token).as_bytes().to_vec();
+    sqlx::query("UPDATE command_link SET expires_at = now() - interval '31 days' WHERE token_hash = $1")
+        .bind(hash(&old))
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE command_link SET expires_at = now() - interval '29 days' WHERE token_hash = $1")
+        .bind(hash(&recent))
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(command_link::prune(&pool).await.unwrap(), 1);
+    assert_eq!(command_link::peek(&pool, &old).await.unwrap(), Err(Refusal::Unknown));
+    assert!(matches!(command_link::peek(&pool, &recent).await.unwrap(), Err(Refusal::Expired { .. })));
+}

@@ -51,15 +51,15 @@ fn parse(body: &[u8]) -> RegisterForm {
     for (name, value) in url::form_urlencoded::parse(body) {
         let value = value.into_owned();
         match name.as_ref() {
-            "name" => form.name = value,
+            "name" => form.profile.name = value,
             "email" => form.email = value,
-            "country" => form.country = value,
+            "country" => form.profile.country = value,
             "language" => form.language = value,
-            "street" => form.street = value,
-            "extra" => form.extra = value,
-            "postal_code" => form.postal_code = value,
-            "city" => form.city = value,
-            "region" => form.region = value,
+            "street" => form.profile.street = value,
+            "extra" => form.profile.extra = value,
+            "postal_code" => form.profile.postal_code = value,
+            "city" => form.profile.city = value,
+            "region" => form.profile.region = value,
             "referrer" => form.referrer = value,
             "lists" if form.lists.len() < 10 => form.lists.push(value),
             _ => {}
@@ -71,15 +71,9 @@ fn parse(body: &[u8]) -> RegisterForm {
 fn kept(form: RegisterForm) -> RegisterForm {
     let cut = |s: String| s.chars().take(KEEP_CHARS).collect::<String>();
     RegisterForm {
-        name: cut(form.name),
+        profile: form.profile.cut(KEEP_CHARS),
         email: cut(form.email),
-        country: cut(form.country),
         language: cut(form.language),
-        street: cut(form.street),
-        extra: cut(form.extra),
-        postal_code: cut(form.postal_code),
-        city: cut(form.city),
-        region: cut(form.region),
         lists: form.lists.into_iter().map(cut).collect(),
         referrer: cut(form.referrer),
     }
