@@ -4,8 +4,9 @@
 #
 # my.* under load: the server-rendered /settings page of a logged-in person against a bare axum
 # handler doing the same session read and queries and answering JSON (server/examples/
-# bare_settings.rs), wrk 2 threads × 32 connections × 10 s each, one run; then the size of the
-# hydration bundle (raw and brotli). Release builds, a throwaway cluster (.local/pg-bench, port
+# bare_settings.rs), wrk 2 threads × 32 connections × 10 s each, one run; the size of the
+# hydration bundle (raw and brotli); Lighthouse 12 (bench/lighthouse, Debian's Chromium, its
+# default mobile emulation) on the landing, registration and settings pages. Release builds, a throwaway cluster (.local/pg-bench, port
 # 5497), my.* on 3204, the idp on 3205, the bare handler on 3206. Figures go in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ export SQLX_OFFLINE=true PATH="$PWD/end2end/node_modules/.bin:$PATH"
 cargo leptos build --release
 cargo build --quiet --release -p idp -p cli
 cargo build --quiet --release -p server --example bare_settings
+(cd bench/lighthouse && [ -d node_modules/lighthouse ] || npm ci --no-audit --no-fund --loglevel=error)
 
 admin=$(scripts/pg.sh start bench 5497)
 psql -q "$admin" -c "DROP DATABASE IF EXISTS bench_server WITH (FORCE)" -c "CREATE DATABASE bench_server"
@@ -58,4 +60,18 @@ echo "server RSS after the runs: $(awk '/VmRSS/ { print $2, $3 }' /proc/$server/
 echo "== hydration bundle (release)"
 for f in target/site/pkg/community.wasm target/site/pkg/community.js target/site/pkg/community.css; do
   printf '%s: %s bytes raw, %s bytes brotli\n' "$f" "$(stat -c %s "$f")" "$(brotli -c -q 11 "$f" | wc -c)"
+done
+
+echo "== Lighthouse (performance, accessibility)"
+for path in / /register /settings; do
+  # Only the settings page is looked at logged in (the others are what visitors see).
+  headers='{}'
+  [ "$path" != /settings ] || headers="{\"Cookie\": \"$cookie\"}"
+  CHROME_PATH=/usr/bin/chromium bench/lighthouse/node_modules/.bin/lighthouse "http://127.0.0.1:3204$path" \
+    --quiet --only-categories=performance,accessibility --output=json --output-path="$work/lh.json" \
+    --chrome-flags="--headless --no-sandbox --disable-gpu" --extra-headers="$headers"
+  node -e 'const r = require(process.argv[1]); const c = r.categories;
+    console.log(`${process.argv[2]}: performance ${Math.round(c.performance.score * 100)}, accessibility ${Math.round(c.accessibility.score * 100)}`);
+    for (const a of Object.values(r.audits)) if (a.score !== null && a.score < 1 && r.categories.accessibility.auditRefs.some(x => x.id === a.id)) console.log(`  accessibility: ${a.id}: ${a.title}`);' \
+    "$work/lh.json" "$path"
 done
