@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Pieces shared by several pages.
 
+pub mod address_fields;
 pub mod amount_picker;
 pub mod field;
 pub mod language_switcher;

@@ -4,6 +4,7 @@
 //! redirects back here; the page then shows "check your mail", or the form again with what was
 //! typed and what to fix. `?referrer=` in the address is kept with the registration.
 
+use crate::components::address_fields::AddressFields;
 use crate::components::field::{TextField, problem_text};
 use crate::components::page_title::PageTitle;
 use crate::forms::{FieldError, RegisterForm, RegisterOutcome};
@@ -144,48 +145,7 @@ fn Form(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoV
                 autocomplete="country"
                 maxlength=2
             />
-            <fieldset class="group">
-                <legend>{t!(i18n, register_address_legend)}</legend>
-                <p class="hint">{t!(i18n, register_address_hint)}</p>
-                <TextField
-                    name="street"
-                    label=Signal::derive(move || t_string!(i18n, register_street).to_string())
-                    value=form.profile.street.clone()
-                    problem=problem("street")
-                    autocomplete="address-line1"
-                />
-                <TextField
-                    name="extra"
-                    label=Signal::derive(move || t_string!(i18n, register_extra).to_string())
-                    value=form.profile.extra.clone()
-                    problem=problem("extra")
-                    autocomplete="address-line2"
-                />
-                <TextField
-                    name="postal_code"
-                    label=Signal::derive(move || t_string!(i18n, register_postal_code).to_string())
-                    value=form.profile.postal_code.clone()
-                    problem=problem("postal_code")
-                    autocomplete="postal-code"
-                    maxlength=20
-                />
-                <TextField
-                    name="city"
-                    label=Signal::derive(move || t_string!(i18n, register_city).to_string())
-                    value=form.profile.city.clone()
-                    problem=problem("city")
-                    autocomplete="address-level2"
-                    maxlength=100
-                />
-                <TextField
-                    name="region"
-                    label=Signal::derive(move || t_string!(i18n, register_region).to_string())
-                    value=form.profile.region.clone()
-                    problem=problem("region")
-                    autocomplete="address-level1"
-                    maxlength=100
-                />
-            </fieldset>
+            <AddressFields form=form.profile.clone() errors=errors.clone() />
             <fieldset class="group">
                 <legend>{t!(i18n, register_lists_legend)}</legend>
                 {lists}

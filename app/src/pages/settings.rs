@@ -10,6 +10,7 @@
 //! Every server function finds the person from the session itself: a server function is a
 //! public HTTP endpoint, and nothing the browser sends says whose data to change.
 
+use crate::components::address_fields::AddressFields;
 use crate::components::field::TextField;
 use crate::components::page_title::PageTitle;
 use crate::forms::{FieldError, MyData, SettingsError, SettingsNotice};
@@ -242,7 +243,7 @@ pub fn SettingsPage() -> impl IntoView {
         <ProfileSection data action=profile />
         <LanguageSection data action=language />
         <ListsSection data action=lists />
-        <EmailSection data action=email />
+        <EmailSection action=email />
     }
     .into_any()
 }
@@ -254,6 +255,17 @@ fn general_error(i18n: leptos_i18n::I18nContext<Locale>, error: &SettingsError) 
         SettingsError::Failed => Some(t_string!(i18n, error_generic).to_string()),
         SettingsError::Refused { .. } => Some(t_string!(i18n, form_errors_heading).to_string()),
         SettingsError::BadEmail { .. } => None,
+    }
+}
+
+/// The error banner of one form.
+#[component]
+fn ActionError(error: impl Fn() -> Option<SettingsError> + Send + Sync + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        error()
+            .and_then(|e| general_error(i18n, &e))
+            .map(|text| view! { <p class="error-summary" role="alert">{text}</p> })
     }
 }
 
@@ -301,7 +313,7 @@ fn ProfileSection(data: RwSignal<MyData>, action: ServerAction<UpdateProfile>) -
     view! {
         <section aria-labelledby="profile-heading" class="settings-section">
             <h2 id="profile-heading">{t!(i18n, settings_profile_heading)}</h2>
-            {move || error().and_then(|e| general_error(i18n, &e)).map(|text| view! { <p class="error-summary" role="alert">{text}</p> })}
+            <ActionError error />
             <ActionForm action attr:class="form">
                 {move || {
                     let (form, errors) = shown();
@@ -312,16 +324,7 @@ fn ProfileSection(data: RwSignal<MyData>, action: ServerAction<UpdateProfile>) -
                         <TextField name="country" label=Signal::derive(move || t_string!(i18n, register_country).to_string())
                             hint=Signal::derive(move || t_string!(i18n, register_country_hint).to_string())
                             value=form.country.clone() problem=problem("country") autocomplete="country" maxlength=2 />
-                        <TextField name="street" label=Signal::derive(move || t_string!(i18n, register_street).to_string())
-                            value=form.street.clone() problem=problem("street") autocomplete="address-line1" />
-                        <TextField name="extra" label=Signal::derive(move || t_string!(i18n, register_extra).to_string())
-                            value=form.extra.clone() problem=problem("extra") autocomplete="address-line2" />
-                        <TextField name="postal_code" label=Signal::derive(move || t_string!(i18n, register_postal_code).to_string())
-                            value=form.postal_code.clone() problem=problem("postal_code") autocomplete="postal-code" maxlength=20 />
-                        <TextField name="city" label=Signal::derive(move || t_string!(i18n, register_city).to_string())
-                            value=form.city.clone() problem=problem("city") autocomplete="address-level2" maxlength=100 />
-                        <TextField name="region" label=Signal::derive(move || t_string!(i18n, register_region).to_string())
-                            value=form.region.clone() problem=problem("region") autocomplete="address-level1" maxlength=100 />
+                        <AddressFields form=form.clone() errors=errors.clone() />
                     }
                 }}
                 <button type="submit" class="button">{t!(i18n, settings_save)}</button>
@@ -337,7 +340,7 @@ fn LanguageSection(data: RwSignal<MyData>, action: ServerAction<UpdateLanguage>)
     view! {
         <section aria-labelledby="language-heading" class="settings-section">
             <h2 id="language-heading">{t!(i18n, register_language)}</h2>
-            {move || error().and_then(|e| general_error(i18n, &e)).map(|text| view! { <p class="error-summary" role="alert">{text}</p> })}
+            <ActionError error />
             <ActionForm action attr:class="form">
                 <div class="field">
                     <label for="language">{t!(i18n, settings_language)}</label>
@@ -360,7 +363,7 @@ fn ListsSection(data: RwSignal<MyData>, action: ServerAction<UpdateLists>) -> im
     view! {
         <section aria-labelledby="lists-heading" class="settings-section">
             <h2 id="lists-heading">{t!(i18n, register_lists_legend)}</h2>
-            {move || error().and_then(|e| general_error(i18n, &e)).map(|text| view! { <p class="error-summary" role="alert">{text}</p> })}
+            <ActionError error />
             <ActionForm action attr:class="form">
                 <div class="check">
                     <input type="checkbox" id="settings-newsletter" name="newsletter" value="on" checked=ticked("newsletter") />
@@ -383,15 +386,14 @@ fn ListsSection(data: RwSignal<MyData>, action: ServerAction<UpdateLists>) -> im
 }
 
 #[component]
-fn EmailSection(data: RwSignal<MyData>, action: ServerAction<AddEmail>) -> impl IntoView {
+fn EmailSection(action: ServerAction<AddEmail>) -> impl IntoView {
     let i18n = use_i18n();
-    let _ = data;
     let error = move || action.value().get().and_then(|r| r.err());
     view! {
         <section aria-labelledby="email-heading" class="settings-section">
             <h2 id="email-heading">{t!(i18n, settings_add_email)}</h2>
             <p class="hint">{t!(i18n, settings_add_email_hint)}</p>
-            {move || error().and_then(|e| general_error(i18n, &e)).map(|text| view! { <p class="error-summary" role="alert">{text}</p> })}
+            <ActionError error />
             <ActionForm action attr:class="form">
                 {move || {
                     let (typed, problem) = match error() {
