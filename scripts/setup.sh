@@ -72,6 +72,8 @@ if [ "$what" = test ]; then
     apt_install slapd ldap-utils
     as_root service slapd stop >/dev/null 2>&1 || true
   fi
+  # Pebble and pebble-challtestsrv: the ACME CA the proxy's certificate tests talk to.
+  apt_install pebble
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     say "installing aiosmtpd (the SMTP server mail tests send to)"
     python3 -m pip install --quiet --disable-pip-version-check aiosmtpd 2>/dev/null \

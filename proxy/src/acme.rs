@@ -177,9 +177,9 @@ async fn order(
             }
             ChallengeKind::TlsAlpn01 => {
                 let (cert, key) = alpn_certificate(&host, key_authorization.digest().as_ref())?;
-                let loaded = tls::parse_pem(cert.as_bytes(), key.as_bytes(), &host)
-                    .map_err(|e| AcmeError::Other(e.to_string()))?;
-                shared.certs.set_challenge(&host, Some(loaded.key));
+                let challenge_key = tls::challenge_key(cert.as_bytes(), key.as_bytes())
+                    .ok_or_else(|| AcmeError::Other("validation certificate unusable".into()))?;
+                shared.certs.set_challenge(&host, Some(challenge_key));
                 store.put_alpn(&host, &cert, &key)?;
                 cleanup.hosts.push(host);
             }

@@ -137,7 +137,7 @@ pub fn read_alpn_challenge(root: &Path, host: &str) -> Option<Arc<CertifiedKey>>
         return None;
     }
     let both = std::fs::read(root.join("tls-alpn-01").join(format!("{host}.pem"))).ok()?;
-    tls::parse_pem(&both, &both, host).ok().map(|loaded| loaded.key)
+    tls::challenge_key(&both, &both)
 }
 
 fn write_atomic(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<()> {

@@ -64,6 +64,16 @@ pub fn parse_pem(chain_pem: &[u8], key_pem: &[u8], label: &str) -> Result<Loaded
     Ok(Loaded { key: Arc::new(certified), not_after })
 }
 
+/// A TLS-ALPN-01 validation certificate. It carries the critical `acmeIdentifier` extension,
+/// which webpki (rightly) refuses to parse, so the key is not matched against it here.
+pub fn challenge_key(cert_pem: &[u8], key_pem: &[u8]) -> Option<Arc<CertifiedKey>> {
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(cert_pem).collect::<Result<_, _>>().ok()?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).ok()?;
+    let signing = provider().key_provider.load_private_key(key).ok()?;
+    Some(Arc::new(CertifiedKey::new(chain, signing)))
+}
+
 pub fn load_files(cert_file: &Path, key_file: &Path) -> Result<Loaded, CertError> {
     let read = |path: &Path| {
         std::fs::read(path).map_err(|source| CertError::Read { path: path.display().to_string(), source })

@@ -6,8 +6,8 @@
 // Test helpers outside #[test] functions: a failed set-up should stop the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-// mod access;
-// mod acme;
+mod access;
+mod acme;
 mod binary;
 mod faults;
 mod routing;
@@ -155,6 +155,11 @@ pub fn listen_any(rest: &str) -> String {
 }
 
 pub async fn start(text: &str) -> Proxy {
+    // RUST_LOG=proxy=debug shows the proxy's own log next to a failing test.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     Proxy::start(config(text)).await.unwrap()
 }
 
