@@ -124,11 +124,19 @@ pub struct Tls {
     pub hsts_include_subdomains: bool,
     /// Plain-HTTP requests to a site with a certificate are redirected to HTTPS.
     pub redirect_http: bool,
+    /// The host whose certificate answers clients that send no SNI (old clients, scanners);
+    /// without it they get a handshake failure. Unknown names always do.
+    pub default_host: Option<String>,
 }
 
 impl Default for Tls {
     fn default() -> Self {
-        Self { hsts_max_age_secs: 31_536_000, hsts_include_subdomains: false, redirect_http: true }
+        Self {
+            hsts_max_age_secs: 31_536_000,
+            hsts_include_subdomains: false,
+            redirect_http: true,
+            default_host: None,
+        }
     }
 }
 
@@ -333,6 +341,17 @@ impl Config {
                 if self.access.is_none() {
                     return Err(invalid(key("path"), "is protected but there is no [access] section"));
                 }
+            }
+        }
+        if let Some(host) = &self.tls.default_host {
+            let served = self.sites.iter().any(|site| {
+                site.certificate.is_some() && site.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+            });
+            if !served {
+                return Err(invalid(
+                    "tls.default_host",
+                    format!("{host} is not a host of a site with a certificate"),
+                ));
             }
         }
         if let Some(acme) = &self.acme {

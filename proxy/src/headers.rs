@@ -95,9 +95,19 @@ impl Hop<'_> {
         {
             return value.clone();
         }
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("unknown"))
+        HeaderValue::from_str(&next_request_id()).unwrap_or(HeaderValue::from_static("unknown"))
     }
+}
+
+/// A random per-process prefix and a counter: unique across instances and restarts without a
+/// system call per request (a v4 UUID costs a getrandom call each). Ids are not secrets.
+fn next_request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    format!("{prefix:016x}{:016x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 fn set(headers: &mut HeaderMap, name: &HeaderName, value: &str) {

@@ -114,6 +114,8 @@ impl Shared {
         }
         built.table.tasks = built.table.pools().map(|pool| self.spawn_health_checks(pool.clone())).collect();
         self.certs.replace(built.certs);
+        let default_host = self.config.load().tls.default_host.as_ref().map(|h| h.to_ascii_lowercase());
+        self.certs.default_host.store(Arc::new(default_host));
         self.gate.store(built.gate);
         self.table.store(Arc::new(built.table));
     }

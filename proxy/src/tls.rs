@@ -5,9 +5,9 @@
 //!
 //! The settings match Mozilla's "intermediate" profile as far as rustls goes: TLS 1.2 and 1.3,
 //! ECDHE key exchange (X25519, P-256, P-384) with AES-GCM or ChaCha20-Poly1305 only. rustls has
-//! no CBC, RSA key exchange or DHE, so nothing weaker can be negotiated. A client without SNI, or
-//! naming a host that has no certificate here, gets a handshake failure (`unrecognized_name`),
-//! never some other site's certificate.
+//! no CBC, RSA key exchange or DHE, so nothing weaker can be negotiated. A client naming a host
+//! that has no certificate here gets a handshake failure, never some other site's certificate;
+//! one sending no SNI gets `tls.default_host`'s, if set.
 
 use arc_swap::ArcSwap;
 use rustls::crypto::CryptoProvider;
@@ -89,6 +89,8 @@ pub struct CertStore {
     challenges: Mutex<HashMap<String, Arc<CertifiedKey>>>,
     /// Where other proxy instances leave their TLS-ALPN-01 certificates.
     pub shared_challenges: Mutex<Option<std::path::PathBuf>>,
+    /// Served to clients without SNI (`tls.default_host`).
+    pub default_host: ArcSwap<Option<String>>,
 }
 
 impl std::fmt::Debug for CertStore {
@@ -146,7 +148,10 @@ pub struct Resolver(pub Arc<CertStore>);
 
 impl ResolvesServerCert for Resolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let host = hello.server_name()?.to_ascii_lowercase();
+        let host = match hello.server_name() {
+            Some(name) => name.to_ascii_lowercase(),
+            None => self.0.default_host.load().as_ref().clone()?,
+        };
         let acme = hello.alpn().is_some_and(|mut protocols| protocols.any(|p| p == ACME_TLS_ALPN));
         if acme {
             return self.0.challenge(&host);

@@ -130,6 +130,25 @@ async fn unknown_or_missing_sni_gets_no_certificate() {
     // An IP address sends no SNI.
     let by_ip = client.get(format!("https://{}/", proxy.https_addr.unwrap())).send().await;
     assert!(by_ip.is_err());
+    // With `tls.default_host`, clients without SNI get that host's certificate.
+    let with_default = start(&listen_any(&format!(
+        "[tls]\ndefault_host = \"my.test\"\n[[site]]\nhosts = [\"my.test\"]\ncertificate = {{ cert_file = \"{}\", key_file = \"{}\" }}\n[[site.route]]\nupstreams = [\"{}\"]\n",
+        certs.cert().display(),
+        certs.key().display(),
+        up.url
+    )))
+    .await;
+    let lenient = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .resolve("other.test", with_default.https_addr.unwrap())
+        .build()
+        .unwrap();
+    let by_ip = lenient.get(format!("https://{}/", with_default.https_addr.unwrap())).send().await;
+    // The handshake succeeds; the address itself names no site.
+    assert_eq!(by_ip.unwrap().status(), 421);
+    let unknown =
+        lenient.get(format!("https://other.test:{}/", with_default.https_addr.unwrap().port())).send().await;
+    assert!(unknown.is_err(), "an unknown name still gets no certificate");
     // A plaintext request on the TLS port is not answered as HTTP.
     let answer = raw(proxy.https_addr.unwrap(), b"GET / HTTP/1.1\r\nHost: my.test\r\n\r\n").await;
     assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
