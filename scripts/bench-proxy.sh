@@ -102,7 +102,7 @@ echo "loaded RSS: ours $(rss $ours), nginx $(rss $(nginx_pids)), caddy $(rss $ca
 
 if command -v sslyze >/dev/null; then
   echo "== sslyze --mozilla_config=intermediate against ours"
-  sslyze --mozilla_config=intermediate localhost:3211 2>&1 | sed -n '/COMPLIANCE AGAINST MOZILLA/,$p' || true
+  sslyze --mozilla_config=intermediate localhost:3211 2>&1 | sed -n '/COMPLIANCE AGAINST/,$p' || true
 else
   echo "sslyze not installed (python3 -m pip install sslyze): TLS profile check skipped"
 fi
