@@ -49,7 +49,7 @@ pub async fn handle(
     let result = match &site {
         _ if host.is_empty() => Err(ProxyError::BadRequest("no host named")),
         _ if !conn.tls && path.starts_with(ACME_PREFIX) => {
-            Ok(acme_answer(&shared, &path[ACME_PREFIX.len()..]).await)
+            Ok(acme_answer(&shared, config.acme.as_ref(), &path[ACME_PREFIX.len()..]).await)
         }
         None => Err(ProxyError::UnknownHost),
         Some(site)
@@ -67,7 +67,7 @@ pub async fn handle(
         Some(site) => {
             hop.apply(request.headers_mut());
             request.headers_mut().insert(X_REQUEST_ID.clone(), request_id.clone());
-            forward(&shared, site, request, &mut upstream).await
+            forward(&shared, &config.limits, site, request, &mut upstream).await
         }
     };
     let mut response = result.unwrap_or_else(ProxyError::into_response);
@@ -113,17 +113,17 @@ fn request_host(request: &Request<Incoming>) -> Option<String> {
     Some(normal_host(&raw))
 }
 
-async fn acme_answer(shared: &Shared, token: &str) -> Response<ProxyBody> {
+async fn acme_answer(
+    shared: &Shared,
+    acme: Option<&crate::config::Acme>,
+    token: &str,
+) -> Response<ProxyBody> {
     let mine = shared.http01.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(token).cloned();
-    let answer = match mine {
-        Some(answer) => Some(answer),
-        None => match &shared.config.load().acme {
-            Some(acme) => match crate::store::Store::open(&acme.storage) {
-                Ok(store) => store.http01(token).await,
-                Err(_) => None,
-            },
-            None => None,
-        },
+    let answer = match (mine, acme) {
+        (Some(answer), _) => Some(answer),
+        // Another instance may have ordered: its answer is in the shared folder.
+        (None, Some(acme)) => crate::store::Store::at(&acme.storage).http01(token).await,
+        (None, None) => None,
     };
     match answer {
         Some(answer) => error::text(StatusCode::OK, answer),
@@ -161,6 +161,7 @@ fn upgrade_protocol(request: &Request<Incoming>) -> Option<HeaderValue> {
 
 async fn forward(
     shared: &Shared,
+    limits: &crate::config::Limits,
     site: &SiteEntry,
     mut request: Request<Incoming>,
     upstream_label: &mut Option<String>,
@@ -171,7 +172,6 @@ async fn forward(
         gate.check(request.headers(), groups).await.map_err(ProxyError::Denied)?;
     }
     let pool = site.pool(request.uri().path()).ok_or(ProxyError::NoRoute)?;
-    let limits = shared.config.load().limits.clone();
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -35,6 +35,11 @@ impl Store {
         Ok(Self { root: root.to_owned() })
     }
 
+    /// For reading only: creates nothing.
+    pub fn at(root: &Path) -> Self {
+        Self { root: root.to_owned() }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
