@@ -120,3 +120,87 @@ pub async fn mark_verified(
         .await?;
     Ok(true)
 }
+
+/// Why an address could not be removed or made primary. Each says what the person can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The person has no such address (never had, or removed meanwhile).
+    NotYours,
+    /// The primary address receives every mail and cannot be removed: make another one primary
+    /// first.
+    IsPrimary,
+    /// Only an address the person proved they receive mail at can become primary.
+    Unverified,
+}
+
+/// Removes one of the person's addresses (not the primary one). Logging in with it stops
+/// working at once; the audit log keeps that it was removed.
+#[tracing::instrument(name = "email::remove", skip_all, fields(person = %person))]
+pub async fn remove(
+    tx: &mut Transaction<'_, Postgres>,
+    origin: Origin<'_>,
+    person: PersonId,
+    address: &Email,
+) -> Result<std::result::Result<(), Refusal>> {
+    // Locked, so a concurrent "make primary" cannot turn it primary between check and delete.
+    let Some(row) = sqlx::query!(
+        r#"SELECT id, is_primary FROM email_address
+           WHERE person_id = $1 AND lower(address) = lower($2) FOR UPDATE"#,
+        person as PersonId,
+        address.as_str(),
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    else {
+        return Ok(Err(Refusal::NotYours));
+    };
+    if row.is_primary {
+        return Ok(Err(Refusal::IsPrimary));
+    }
+    sqlx::query!("DELETE FROM email_address WHERE id = $1", row.id).execute(&mut **tx).await?;
+    audit::record(tx, origin, Some(person), Action::EmailRemoved, json!({ "address": address.as_str() }))
+        .await?;
+    Ok(Ok(()))
+}
+
+/// Makes a verified address of the person the primary one (where mail goes, and what services
+/// see as their address). Nothing changes, and nothing is logged, if it already is.
+#[tracing::instrument(name = "email::make_primary", skip_all, fields(person = %person))]
+pub async fn make_primary(
+    tx: &mut Transaction<'_, Postgres>,
+    origin: Origin<'_>,
+    person: PersonId,
+    address: &Email,
+) -> Result<std::result::Result<(), Refusal>> {
+    // All the person's rows locked in one order, so two concurrent changes queue up.
+    let rows = sqlx::query!(
+        r#"SELECT id, lower(address) = lower($2) AS "wanted!", is_primary,
+                  verified_at IS NOT NULL AS "verified!"
+           FROM email_address WHERE person_id = $1 ORDER BY id FOR UPDATE"#,
+        person as PersonId,
+        address.as_str(),
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let Some(row) = rows.iter().find(|r| r.wanted) else {
+        return Ok(Err(Refusal::NotYours));
+    };
+    if !row.verified {
+        return Ok(Err(Refusal::Unverified));
+    }
+    if row.is_primary {
+        return Ok(Ok(()));
+    }
+    sqlx::query!(
+        "UPDATE email_address SET is_primary = false WHERE person_id = $1 AND is_primary",
+        person as PersonId,
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!("UPDATE email_address SET is_primary = true WHERE id = $1", row.id)
+        .execute(&mut **tx)
+        .await?;
+    audit::record(tx, origin, Some(person), Action::EmailMadePrimary, json!({ "address": address.as_str() }))
+        .await?;
+    Ok(Ok(()))
+}
