@@ -8,7 +8,6 @@ use crate::pages::account::{LoginProblemPage, LogoutPage};
 use crate::pages::settings::SettingsPage;
 use crate::pages::{command::CommandPage, home::HomePage, not_found::NotFound, register::RegisterPage};
 use leptos::prelude::*;
-use leptos_i18n::context::CookieOptions;
 use leptos_meta::{Link, MetaTags, Stylesheet, provide_meta_context};
 use leptos_router::{
     SsrMode,
@@ -29,7 +28,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
                 {crate::page_data::page_data_script()}
             </head>
@@ -42,17 +41,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The application: language context, styles and routes. Every route renders completely on the
 /// server before the first byte is sent (`SsrMode::Async`), so titles and texts are right even
-/// without JavaScript.
+/// without JavaScript. In the browser only the islands inside come alive; following a link
+/// loads the next page from the server (there is no client-side router to ship).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // A year, so the choice outlives the browser session; Lax so it rides along on navigation.
-    let cookie_options = CookieOptions::default()
-        .path("/")
-        .max_age(365_i64 * 24 * 60 * 60 * 1000)
-        .same_site(leptos_use::SameSite::Lax);
+    // Every language change goes through the server (`/language`, the settings page), which
+    // writes the cookie and renders the page in the new language.
     view! {
-        <I18nContextProvider cookie_options=cookie_options>
+        <I18nContextProvider>
             <Stylesheet id="leptos" href="/pkg/community.css" />
             <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
             <Router>

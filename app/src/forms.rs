@@ -171,6 +171,12 @@ pub enum SettingsError {
     Refused { form: ProfileForm, errors: Vec<FieldError> },
     /// The email address is not a valid one.
     BadEmail { typed: String, problem: Problem },
+    /// The address to remove or make primary is not the person's (any more).
+    NotYourAddress,
+    /// The primary address cannot be removed.
+    PrimaryKept,
+    /// An unconfirmed address cannot become primary.
+    Unconfirmed,
     /// Something failed on our side; nothing changed.
     Failed,
 }
@@ -196,6 +202,12 @@ pub enum SettingsNotice {
     /// A link to confirm the address went there (or nothing happened, if someone has it: the
     /// page must not tell).
     EmailLinkSent {
+        address: String,
+    },
+    Removed {
+        address: String,
+    },
+    MadePrimary {
         address: String,
     },
 }

@@ -114,8 +114,8 @@ test("register, confirm by the mailed link, and see the supporter number", async
 
 /**
  * The whole journey after registering: choose a password at the idp through a mailed link, come
- * back logged in, edit the address, switch to German, add a second address and confirm it, log
- * out, and log in again with the new password.
+ * back logged in, edit the address, switch to German, add a second address and confirm it, make
+ * it the primary one and remove the first, log out, and log in again with the new password.
  */
 async function supporterJourney(page: Page, prefix: string) {
   const javaScript = !noScript;
@@ -172,14 +172,24 @@ async function supporterJourney(page: Page, prefix: string) {
   await page.goto("/settings");
   await expect(page.getByText(second)).toBeVisible();
 
+  // The new address becomes the primary one, and the first one is removed.
+  const addresses = page.getByRole("region", { name: "E-Mail-Adressen" });
+  await addresses.getByRole("button", { name: `${second} zur Hauptadresse machen` }).click();
+  await expect(page.getByText(`${second} ist jetzt Ihre Hauptadresse`)).toBeVisible();
+  await addresses.getByRole("button", { name: `${address} entfernen` }).click();
+  await expect(page.getByText(`${address} wurde entfernt`)).toBeVisible();
+  await expect(addresses.getByText(address, { exact: true })).toHaveCount(0);
+  await expect(addresses.getByRole("button", { name: `${second} entfernen` })).toHaveCount(0);
+  if (javaScript) await expectAccessible(page);
+
   await page.getByRole("button", { name: "Abmelden" }).click();
   await expect(page.getByText("Sie sind abgemeldet, hier und beim Anmeldedienst.")).toBeVisible();
   if (javaScript) await expectAccessible(page);
   await page.goto("/settings");
   await expect(page.getByLabel(/Login name or email address|Anmeldename oder E-Mail-Adresse/)).toBeVisible();
 
-  // The new password works.
-  await page.getByLabel(/Login name or email address|Anmeldename oder E-Mail-Adresse/).fill(address);
+  // The new password works, with the address that is left.
+  await page.getByLabel(/Login name or email address|Anmeldename oder E-Mail-Adresse/).fill(second);
   await page.getByLabel(/^(Password|Passwort)$/).fill("correct horse battery staple");
   await page.getByRole("button", { name: /^(Log in|Anmelden)$/ }).click();
   await expect(page).toHaveURL(/\/settings$/);
@@ -203,6 +213,30 @@ test("a mistake comes back on the form, tied to its field", async ({ page }) => 
   await expect(email).toHaveAttribute("aria-invalid", "true");
   await expect(email).toHaveAccessibleDescription(/does not look right/);
   await expect(email).toHaveValue("grace@");
+  await expectAccessible(page);
+});
+
+test("once hydrated, a field is checked as it is left, and the message goes as it is fixed", async ({ page }) => {
+  await page.goto("/register");
+  const name = page.getByLabel("Your name", { exact: true });
+  const email = page.getByLabel("Email address", { exact: true });
+  // Leaving a field is what asks for the check; retried until the form is hydrated.
+  await expect(async () => {
+    await email.fill("grace@");
+    await page.locator("#language").focus();
+    await expect(email).toHaveAttribute("aria-invalid", "true", { timeout: 1000 });
+  }).toPass();
+  await expect(email).toHaveAccessibleDescription(/does not look right/);
+  // Fields not reached yet are not marked.
+  await expect(name).not.toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByLabel("City", { exact: true })).not.toHaveAttribute("aria-invalid", "true");
+  // Leaving the name empty marks it; fixing the address clears its message while typing.
+  await name.focus();
+  await email.fill("grace@example.org");
+  await expect(name).toHaveAttribute("aria-invalid", "true");
+  await expect(name).toHaveAccessibleDescription(/Please fill this in/);
+  await expect(email).not.toHaveAttribute("aria-invalid", "true");
+  await expect(page.locator("#email-error")).toHaveCount(0);
   await expectAccessible(page);
 });
 

@@ -5,14 +5,15 @@
 //! `region`).
 
 use crate::components::field::TextField;
-use crate::forms::{FieldError, ProfileForm};
+use crate::components::inline_check::InlineCheck;
+use crate::forms::ProfileForm;
 use crate::i18n::*;
 use leptos::prelude::*;
 
 #[component]
-pub fn AddressFields(form: ProfileForm, errors: Vec<FieldError>) -> impl IntoView {
+pub fn AddressFields(form: ProfileForm, check: InlineCheck) -> impl IntoView {
     let i18n = use_i18n();
-    let problem = |field: &str| FieldError::find(&errors, field);
+    let problem = |field: &'static str| check.problem(field);
     view! {
         <fieldset class="group">
             <legend>{t!(i18n, register_address_legend)}</legend>

@@ -11,7 +11,8 @@ use crate::amount::{AMOUNTS, DEFAULT_AMOUNT};
 use crate::i18n::*;
 use leptos::prelude::*;
 
-#[component]
+/// An island: the only part of the landing page that runs in the browser.
+#[island]
 pub fn AmountPicker() -> impl IntoView {
     let i18n = use_i18n();
     let monthly = RwSignal::new(DEFAULT_AMOUNT);

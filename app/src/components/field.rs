@@ -27,27 +27,34 @@ pub fn TextField(
     #[prop(into)] label: Signal<String>,
     #[prop(into, optional)] hint: Option<Signal<String>>,
     #[prop(optional)] value: String,
-    #[prop(default = None)] problem: Option<Problem>,
+    /// What is wrong with the value; follows inline validation once hydrated.
+    #[prop(into, optional)]
+    problem: MaybeProp<Problem>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] required: bool,
     #[prop(optional)] autocomplete: &'static str,
     #[prop(default = 200)] maxlength: usize,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let hint_id = format!("{name}-hint");
+    let hint_id = hint.map(|_| format!("{name}-hint"));
     let error_id = format!("{name}-error");
-    let described = [hint.map(|_| hint_id.clone()), problem.map(|_| error_id.clone())]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let ids = [hint_id.clone(), problem.get().map(|_| error_id.clone())];
+            let ids = ids.into_iter().flatten().collect::<Vec<_>>();
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
     view! {
         <div class="field">
             <label for=name>{move || label.get()}</label>
             {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{move || hint.get()}</p> })}
-            {problem.map(|problem| {
-                view! { <p class="field-error" id=error_id.clone()>{move || problem_text(i18n, problem)}</p> }
-            })}
+            {move || {
+                problem.get().map(|problem| {
+                    view! { <p class="field-error" id=error_id.clone()>{problem_text(i18n, problem)}</p> }
+                })
+            }}
             <input
                 id=name
                 name=name
@@ -56,8 +63,8 @@ pub fn TextField(
                 required=required
                 maxlength=maxlength
                 autocomplete=(!autocomplete.is_empty()).then_some(autocomplete)
-                aria-invalid=problem.map(|_| "true")
-                aria-describedby=(!described.is_empty()).then_some(described)
+                aria-invalid=move || problem.get().map(|_| "true")
+                aria-describedby=described
             />
         </div>
     }

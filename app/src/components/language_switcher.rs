@@ -2,8 +2,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Switches the interface language.
 //!
-//! Without JavaScript the buttons post a form to `/language`, which sets the language cookie and
-//! sends the reader back to the page they were on. Once hydrated, a click switches in place.
+//! The buttons post a form to `/language`, which sets the language cookie and sends the reader
+//! back to the page they were on, now in the chosen language (with or without JavaScript: the
+//! texts are the server's).
 
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -36,11 +37,7 @@ pub fn LanguageSwitcher() -> impl IntoView {
                     name="language"
                     value=code
                     lang=code
-                    aria-pressed=move || (i18n.get_locale() == locale).to_string()
-                    on:click=move |event| {
-                        event.prevent_default();
-                        i18n.set_locale(locale);
-                    }
+                    aria-pressed=(i18n.get_locale_untracked() == locale).to_string()
                 >
                     {td_string!(locale, language_name)}
                 </button>

@@ -5,6 +5,7 @@
 pub mod address_fields;
 pub mod amount_picker;
 pub mod field;
+pub mod inline_check;
 pub mod language_switcher;
 pub mod layout;
 pub mod page_title;

@@ -6,6 +6,7 @@
 
 use crate::components::address_fields::AddressFields;
 use crate::components::field::{TextField, problem_text};
+use crate::components::inline_check::InlineCheck;
 use crate::components::page_title::PageTitle;
 use crate::forms::{FieldError, RegisterForm, RegisterOutcome};
 use crate::i18n::*;
@@ -22,10 +23,10 @@ pub fn RegisterPage() -> impl IntoView {
     let body = match data.session.register {
         Some(RegisterOutcome::Sent) => view! { <Sent /> }.into_any(),
         Some(RegisterOutcome::Refused { form, errors }) => {
-            view! { <Form form errors failed=false /> }.into_any()
+            view! { <RegistrationForm form errors failed=false /> }.into_any()
         }
         Some(RegisterOutcome::Failed { form }) => {
-            view! { <Form form errors=Vec::new() failed=true /> }.into_any()
+            view! { <RegistrationForm form errors=Vec::new() failed=true /> }.into_any()
         }
         None => {
             let referrer = use_query_map().with_untracked(|q| q.get("referrer")).unwrap_or_default();
@@ -34,7 +35,7 @@ pub fn RegisterPage() -> impl IntoView {
                 Locale::de => "de",
             };
             let form = RegisterForm { referrer, language: language.to_owned(), ..Default::default() };
-            view! { <Form form errors=Vec::new() failed=false /> }.into_any()
+            view! { <RegistrationForm form errors=Vec::new() failed=false /> }.into_any()
         }
     };
     view! {
@@ -57,10 +58,13 @@ fn Sent() -> impl IntoView {
     }
 }
 
-#[component]
-fn Form(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoView {
+/// The form, as an island: it posts like a plain form, and once hydrated checks each field as
+/// it is left (`InlineCheck`).
+#[island]
+fn RegistrationForm(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoView {
     let i18n = use_i18n();
-    let problem = |field: &str| FieldError::find(&errors, field);
+    let check = InlineCheck::new(errors.clone());
+    let problem = |field: &'static str| check.problem(field);
     let summary = (!errors.is_empty()).then(|| {
         let items = errors
             .iter()
@@ -109,7 +113,7 @@ fn Form(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoV
         <p class="lead">{t!(i18n, register_lead)}</p>
         {failed.then(|| view! { <p class="error-summary" role="alert">{t!(i18n, error_generic)}</p> })}
         {summary}
-        <form method="post" action="/register" class="form">
+        <form method="post" action="/register" class="form" on:focusout=move |e| check.leave(e.into()) on:input=move |e| check.leave(e)>
             <TextField
                 name="name"
                 label=Signal::derive(move || t_string!(i18n, register_name).to_string())
@@ -145,7 +149,7 @@ fn Form(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoV
                 autocomplete="country"
                 maxlength=2
             />
-            <AddressFields form=form.profile.clone() errors=errors.clone() />
+            <AddressFields form=form.profile.clone() check />
             <fieldset class="group">
                 <legend>{t!(i18n, register_lists_legend)}</legend>
                 {lists}

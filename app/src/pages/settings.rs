@@ -2,18 +2,22 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! `/settings`: the logged-in person's data, and the forms that change it.
 //!
-//! Each form is an `ActionForm` calling a server function. With JavaScript, the page updates in
-//! place from what the function returns. Without, the browser posts the form, the server sends
-//! it back to `/settings` (an error travels in that address and the action shows it; a success
-//! leaves a notice in the session) and the page shows the stored data again.
+//! The page is rendered on the server; each section that changes something is an island (the
+//! only parts of the page compiled to WebAssembly). Each form is an `ActionForm` calling a
+//! server function. With JavaScript, its section updates in place from what the function
+//! returns. Without, the browser posts the form, the server sends it back to `/settings` (an
+//! error travels in that address and the action shows it; a success leaves a notice in the
+//! session) and the page shows the stored data again. The language form is plain in both
+//! cases: a new language means every text of the page changes, which the server renders.
 //!
 //! Every server function finds the person from the session itself: a server function is a
 //! public HTTP endpoint, and nothing the browser sends says whose data to change.
 
 use crate::components::address_fields::AddressFields;
 use crate::components::field::TextField;
+use crate::components::inline_check::InlineCheck;
 use crate::components::page_title::PageTitle;
-use crate::forms::{FieldError, MyData, SettingsError, SettingsNotice};
+use crate::forms::{EmailView, FieldError, MyData, ProfileForm, SettingsError, SettingsNotice};
 use crate::i18n::*;
 use crate::page_data::use_page_data;
 use leptos::prelude::*;
@@ -180,12 +184,68 @@ pub async fn add_email(email: String) -> Result<SettingsNotice, SettingsError> {
     Ok(notice)
 }
 
+/// The address a form names, if it could be one of the person's at all.
+#[cfg(feature = "ssr")]
+fn named_address(address: &str) -> Option<domain::types::Email> {
+    crate::forms::check::email(address).ok()
+}
+
+#[cfg(feature = "ssr")]
+fn refused(refusal: domain::email::Refusal) -> SettingsError {
+    use domain::email::Refusal;
+    match refusal {
+        Refusal::NotYours => SettingsError::NotYourAddress,
+        Refusal::IsPrimary => SettingsError::PrimaryKept,
+        Refusal::Unverified => SettingsError::Unconfirmed,
+    }
+}
+
+/// What a button next to an address does.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy)]
+enum AddressChange {
+    Remove,
+    MakePrimary,
+}
+
+#[cfg(feature = "ssr")]
+async fn change_address(address: String, change: AddressChange) -> Result<MyData, SettingsError> {
+    let person = server::person().await?;
+    let address = named_address(&address).ok_or(SettingsError::NotYourAddress)?;
+    let actor = Actor::Person(person);
+    let origin = Origin { actor: &actor, source: server::SOURCE };
+    let (state, mut tx) = server::begin().await?;
+    let done = match change {
+        AddressChange::Remove => domain::email::remove(&mut tx, origin, person, &address).await,
+        AddressChange::MakePrimary => domain::email::make_primary(&mut tx, origin, person, &address).await,
+    };
+    done.map_err(server::failed)?.map_err(refused)?;
+    let data = server::finish(&state, tx, person).await?;
+    let address = address.as_str().to_owned();
+    server::notice_for_plain_forms(match change {
+        AddressChange::Remove => SettingsNotice::Removed { address },
+        AddressChange::MakePrimary => SettingsNotice::MadePrimary { address },
+    })
+    .await;
+    Ok(data)
+}
+
+#[server(prefix = "/api", endpoint = "settings/email/remove")]
+pub async fn remove_email(address: String) -> Result<MyData, SettingsError> {
+    change_address(address, AddressChange::Remove).await
+}
+
+#[server(prefix = "/api", endpoint = "settings/email/primary")]
+pub async fn make_primary(address: String) -> Result<MyData, SettingsError> {
+    change_address(address, AddressChange::MakePrimary).await
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
     let title = move || t_string!(i18n, settings_title).to_string();
     let page = use_page_data();
-    let Some(initial) = page.my_data else {
+    let Some(data) = page.my_data else {
         // Only reached if the server could not load the data; it logs why.
         return view! {
             <PageTitle text=title />
@@ -194,58 +254,50 @@ pub fn SettingsPage() -> impl IntoView {
         }
         .into_any();
     };
-    let data = RwSignal::new(initial);
-    let notice = RwSignal::new(page.session.settings_notice);
-
-    let profile = ServerAction::<UpdateProfile>::new();
-    let language = ServerAction::<UpdateLanguage>::new();
-    let lists = ServerAction::<UpdateLists>::new();
-    let email = ServerAction::<AddEmail>::new();
-    // With JavaScript: show what the server stored, and say so.
-    for action in [profile.value(), language.value(), lists.value()] {
-        Effect::new(move |_| {
-            if let Some(Ok(fresh)) = action.get() {
-                data.set(fresh);
-                notice.set(Some(SettingsNotice::Saved));
-            }
-        });
-    }
-    Effect::new(move |_| {
-        if let Some(Ok(sent)) = email.value().get() {
-            notice.set(Some(sent));
-        }
-    });
-    Effect::new(move |_| {
-        if language.value().get().is_some_and(|r| r.is_ok()) {
-            match data.get_untracked().language.as_str() {
-                "de" => i18n.set_locale(Locale::de),
-                _ => i18n.set_locale(Locale::en),
-            }
-        }
-    });
-
+    let none = move || t_string!(i18n, settings_none).to_string();
+    let number = data.supporter_number.map(|n| n.to_string()).unwrap_or_else(none);
     view! {
         <PageTitle text=title />
         <h1>{t!(i18n, settings_title)}</h1>
         <p class="lead">{t!(i18n, settings_lead)}</p>
-        <div aria-live="polite">
-            {move || notice.get().map(|n| {
-                let text = match n {
-                    SettingsNotice::Saved => t_string!(i18n, settings_saved).to_string(),
-                    SettingsNotice::EmailLinkSent { address } => {
-                        t_string!(i18n, settings_email_sent, address = address).to_string()
-                    }
-                };
-                view! { <p class="notice" role="status">{text}</p> }
-            })}
-        </div>
-        <Summary data />
-        <ProfileSection data action=profile />
-        <LanguageSection data action=language />
-        <ListsSection data action=lists />
-        <EmailSection action=email />
+        // What a form posted without JavaScript did; with JavaScript each section says it.
+        {page.session.settings_notice.map(|notice| view! { <Notice notice /> })}
+        <dl class="my-data">
+            <dt>{t!(i18n, settings_number)}</dt>
+            <dd>{number}</dd>
+        </dl>
+        <EmailSections emails=data.emails />
+        <ProfileSection profile=data.profile />
+        <LanguageSection language=data.language />
+        <ListsSection lists=data.lists />
     }
     .into_any()
+}
+
+/// A notice after a change, as a status message.
+#[component]
+fn Notice(notice: SettingsNotice) -> impl IntoView {
+    let i18n = use_i18n();
+    let text = match notice {
+        SettingsNotice::Saved => t_string!(i18n, settings_saved).to_string(),
+        SettingsNotice::EmailLinkSent { address } => {
+            t_string!(i18n, settings_email_sent, address = address).to_string()
+        }
+        SettingsNotice::Removed { address } => {
+            t_string!(i18n, settings_removed, address = address).to_string()
+        }
+        SettingsNotice::MadePrimary { address } => {
+            t_string!(i18n, settings_made_primary, address = address).to_string()
+        }
+    };
+    view! { <p class="notice" role="status">{text}</p> }
+}
+
+/// A section's notice, in a live region that exists before anything is said in it (screen
+/// readers announce changes only in regions they already know).
+#[component]
+fn LiveNotice(notice: RwSignal<Option<SettingsNotice>>) -> impl IntoView {
+    view! { <div aria-live="polite">{move || notice.get().map(|notice| view! { <Notice notice /> })}</div> }
 }
 
 /// The error of an action, as a translated sentence (field errors are shown at the fields).
@@ -254,6 +306,9 @@ fn general_error(i18n: leptos_i18n::I18nContext<Locale>, error: &SettingsError) 
         SettingsError::NotLoggedIn => Some(t_string!(i18n, settings_logged_out).to_string()),
         SettingsError::Failed => Some(t_string!(i18n, error_generic).to_string()),
         SettingsError::Refused { .. } => Some(t_string!(i18n, form_errors_heading).to_string()),
+        SettingsError::NotYourAddress => Some(t_string!(i18n, error_email_not_yours).to_string()),
+        SettingsError::PrimaryKept => Some(t_string!(i18n, error_email_primary).to_string()),
+        SettingsError::Unconfirmed => Some(t_string!(i18n, error_email_unverified).to_string()),
         SettingsError::BadEmail { .. } => None,
     }
 }
@@ -277,54 +332,169 @@ where
     move || action.value().get().and_then(|r| r.err())
 }
 
-#[component]
-fn Summary(data: RwSignal<MyData>) -> impl IntoView {
+/// The person's addresses (make one primary, remove one) and the form to add one.
+#[island]
+fn EmailSections(emails: Vec<EmailView>) -> impl IntoView {
     let i18n = use_i18n();
-    let none = move || t_string!(i18n, settings_none).to_string();
+    let emails = RwSignal::new(emails);
+    let notice = RwSignal::new(None::<SettingsNotice>);
+    let remove = ServerAction::<RemoveEmail>::new();
+    let primary = ServerAction::<MakePrimary>::new();
+    let add = ServerAction::<AddEmail>::new();
+    // With JavaScript: the list as stored now, and what happened to which address (an
+    // action forgets its input once it is done, so the address is kept while it runs).
+    let removing = StoredValue::new(String::new());
+    let promoting = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        if let Some(input) = remove.input().get() {
+            removing.set_value(input.address);
+        }
+        if let Some(input) = primary.input().get() {
+            promoting.set_value(input.address);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(fresh)) = remove.value().get() {
+            emails.set(fresh.emails);
+            notice.set(Some(SettingsNotice::Removed { address: removing.get_value() }));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(fresh)) = primary.value().get() {
+            emails.set(fresh.emails);
+            notice.set(Some(SettingsNotice::MadePrimary { address: promoting.get_value() }));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(sent)) = add.value().get() {
+            notice.set(Some(sent));
+        }
+    });
+    let action_error = move || error_of(remove)().or_else(error_of(primary));
+    let add_error = move || add.value().get().and_then(|r| r.err());
+    let bad_email = move || match add_error() {
+        Some(SettingsError::BadEmail { problem, .. }) => vec![FieldError { field: "email".into(), problem }],
+        _ => Vec::new(),
+    };
+    // A refusal may be there from the start: without JavaScript it comes back in the address.
+    let check = InlineCheck::new(bad_email());
+    Effect::new(move |_| {
+        if add.value().with(|v| matches!(v, Some(Err(SettingsError::BadEmail { .. })))) {
+            check.show(bad_email());
+        }
+    });
+    let rows = move || {
+        emails
+            .get()
+            .into_iter()
+            .map(|email| {
+                let address = email.address.clone();
+                let make_primary = (email.verified && !email.primary).then({
+                    let address = address.clone();
+                    move || {
+                    let label = t_string!(i18n, settings_make_primary_label, address = address.clone()).to_string();
+                    view! {
+                        <ActionForm action=primary attr:class="inline">
+                            <input type="hidden" name="address" value=address.clone() />
+                            <button type="submit" class="link-button" aria-label=label>{t!(i18n, settings_make_primary)}</button>
+                        </ActionForm>
+                    }
+                    }
+                });
+                let remove_form = (!email.primary).then(|| {
+                    let label = t_string!(i18n, settings_remove_label, address = address.clone()).to_string();
+                    view! {
+                        <ActionForm action=remove attr:class="inline">
+                            <input type="hidden" name="address" value=address.clone() />
+                            <button type="submit" class="link-button" aria-label=label>{t!(i18n, settings_remove)}</button>
+                        </ActionForm>
+                    }
+                });
+                view! {
+                    <li>
+                        <span class="address">{email.address}</span>
+                        {email.primary.then(|| view! { " (" {t!(i18n, settings_primary)} ")" })}
+                        {(!email.verified).then(|| view! { " (" {t!(i18n, settings_unverified)} ")" })}
+                        {make_primary}
+                        {remove_form}
+                    </li>
+                }
+            })
+            .collect_view()
+    };
     view! {
-        <dl class="my-data">
-            <dt>{t!(i18n, settings_number)}</dt>
-            <dd>{move || data.with(|d| d.supporter_number.map(|n| n.to_string())).unwrap_or_else(none)}</dd>
-            <dt>{t!(i18n, settings_emails)}</dt>
-            <dd>
-                <ul>
-                    {move || data.with(|d| d.emails.clone()).into_iter().map(|email| view! {
-                        <li>
-                            {email.address}
-                            {email.primary.then(|| view! { " (" {t!(i18n, settings_primary)} ")" })}
-                            {(!email.verified).then(|| view! { " (" {t!(i18n, settings_unverified)} ")" })}
-                        </li>
-                    }).collect_view()}
-                </ul>
-            </dd>
-        </dl>
+        <section aria-labelledby="emails-heading" class="settings-section">
+            <h2 id="emails-heading">{t!(i18n, settings_emails)}</h2>
+            <p class="hint">{t!(i18n, settings_emails_hint)}</p>
+            <LiveNotice notice />
+            <ActionError error=action_error />
+            <ul class="addresses">{rows}</ul>
+        </section>
+        <section aria-labelledby="email-heading" class="settings-section">
+            <h2 id="email-heading">{t!(i18n, settings_add_email)}</h2>
+            <p class="hint">{t!(i18n, settings_add_email_hint)}</p>
+            <ActionError error=add_error />
+            <ActionForm action=add attr:class="form" on:focusout=move |e| check.leave(e.into()) on:input=move |e| check.leave(e)>
+                {move || {
+                    let typed = match add_error() {
+                        Some(SettingsError::BadEmail { typed, .. }) => typed,
+                        _ => String::new(),
+                    };
+                    view! {
+                        <TextField name="email" kind="email" label=Signal::derive(move || t_string!(i18n, register_email).to_string())
+                            value=typed problem=check.problem("email") required=true autocomplete="email" maxlength=254 />
+                    }
+                }}
+                <button type="submit" class="button">{t!(i18n, settings_add_email_submit)}</button>
+            </ActionForm>
+        </section>
     }
 }
 
-#[component]
-fn ProfileSection(data: RwSignal<MyData>, action: ServerAction<UpdateProfile>) -> impl IntoView {
+#[island]
+fn ProfileSection(profile: ProfileForm) -> impl IntoView {
     let i18n = use_i18n();
+    let action = ServerAction::<UpdateProfile>::new();
+    let stored = RwSignal::new(profile);
+    let notice = RwSignal::new(None::<SettingsNotice>);
     let error = error_of(action);
+    // A refusal may be there from the start: without JavaScript it comes back in the address.
+    let check = InlineCheck::new(match error() {
+        Some(SettingsError::Refused { errors, .. }) => errors,
+        _ => Vec::new(),
+    });
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(fresh)) => {
+            stored.set(fresh.profile);
+            check.show(Vec::new());
+            notice.set(Some(SettingsNotice::Saved));
+        }
+        Some(Err(SettingsError::Refused { errors, .. })) => {
+            check.show(errors);
+            notice.set(None);
+        }
+        _ => {}
+    });
     // After a refusal the form shows what was typed; otherwise what is stored.
     let shown = move || match error() {
-        Some(SettingsError::Refused { form, errors }) => (form, errors),
-        _ => (data.get().profile, Vec::new()),
+        Some(SettingsError::Refused { form, .. }) => form,
+        _ => stored.get(),
     };
     view! {
         <section aria-labelledby="profile-heading" class="settings-section">
             <h2 id="profile-heading">{t!(i18n, settings_profile_heading)}</h2>
+            <LiveNotice notice />
             <ActionError error />
-            <ActionForm action attr:class="form">
+            <ActionForm action attr:class="form" on:focusout=move |e| check.leave(e.into()) on:input=move |e| check.leave(e)>
                 {move || {
-                    let (form, errors) = shown();
-                    let problem = |field: &str| FieldError::find(&errors, field);
+                    let form = shown();
                     view! {
                         <TextField name="name" label=Signal::derive(move || t_string!(i18n, register_name).to_string())
-                            value=form.name.clone() problem=problem("name") required=true autocomplete="name" />
+                            value=form.name.clone() problem=check.problem("name") required=true autocomplete="name" />
                         <TextField name="country" label=Signal::derive(move || t_string!(i18n, register_country).to_string())
                             hint=Signal::derive(move || t_string!(i18n, register_country_hint).to_string())
-                            value=form.country.clone() problem=problem("country") autocomplete="country" maxlength=2 />
-                        <AddressFields form=form.clone() errors=errors.clone() />
+                            value=form.country.clone() problem=check.problem("country") autocomplete="country" maxlength=2 />
+                        <AddressFields form=form.clone() check />
                     }
                 }}
                 <button type="submit" class="button">{t!(i18n, settings_save)}</button>
@@ -333,36 +503,49 @@ fn ProfileSection(data: RwSignal<MyData>, action: ServerAction<UpdateProfile>) -
     }
 }
 
+/// Not an island: a new language changes every text of the page, so the form always posts and
+/// the server renders the page again in that language.
 #[component]
-fn LanguageSection(data: RwSignal<MyData>, action: ServerAction<UpdateLanguage>) -> impl IntoView {
+fn LanguageSection(language: String) -> impl IntoView {
     let i18n = use_i18n();
+    let action = ServerAction::<UpdateLanguage>::new();
     let error = error_of(action);
     view! {
         <section aria-labelledby="language-heading" class="settings-section">
             <h2 id="language-heading">{t!(i18n, register_language)}</h2>
             <ActionError error />
-            <ActionForm action attr:class="form">
+            <form method="post" action=UpdateLanguage::url() class="form">
                 <div class="field">
                     <label for="language">{t!(i18n, settings_language)}</label>
                     <select id="language" name="language">
-                        <option value="en" selected=move || data.with(|d| d.language == "en")>"English"</option>
-                        <option value="de" selected=move || data.with(|d| d.language == "de")>"Deutsch"</option>
+                        <option value="en" selected=language == "en">"English"</option>
+                        <option value="de" selected=language == "de">"Deutsch"</option>
                     </select>
                 </div>
                 <button type="submit" class="button">{t!(i18n, settings_save)}</button>
-            </ActionForm>
+            </form>
         </section>
     }
 }
 
-#[component]
-fn ListsSection(data: RwSignal<MyData>, action: ServerAction<UpdateLists>) -> impl IntoView {
+#[island]
+fn ListsSection(lists: Vec<String>) -> impl IntoView {
     let i18n = use_i18n();
+    let action = ServerAction::<UpdateLists>::new();
+    let lists = RwSignal::new(lists);
+    let notice = RwSignal::new(None::<SettingsNotice>);
     let error = error_of(action);
-    let ticked = move |list: &'static str| move || data.with(|d| d.lists.iter().any(|l| l == list));
+    Effect::new(move |_| {
+        if let Some(Ok(fresh)) = action.value().get() {
+            lists.set(fresh.lists);
+            notice.set(Some(SettingsNotice::Saved));
+        }
+    });
+    let ticked = move |list: &'static str| move || lists.with(|l| l.iter().any(|l| l == list));
     view! {
         <section aria-labelledby="lists-heading" class="settings-section">
             <h2 id="lists-heading">{t!(i18n, register_lists_legend)}</h2>
+            <LiveNotice notice />
             <ActionError error />
             <ActionForm action attr:class="form">
                 <div class="check">
@@ -380,32 +563,6 @@ fn ListsSection(data: RwSignal<MyData>, action: ServerAction<UpdateLists>) -> im
                     </label>
                 </div>
                 <button type="submit" class="button">{t!(i18n, settings_save)}</button>
-            </ActionForm>
-        </section>
-    }
-}
-
-#[component]
-fn EmailSection(action: ServerAction<AddEmail>) -> impl IntoView {
-    let i18n = use_i18n();
-    let error = move || action.value().get().and_then(|r| r.err());
-    view! {
-        <section aria-labelledby="email-heading" class="settings-section">
-            <h2 id="email-heading">{t!(i18n, settings_add_email)}</h2>
-            <p class="hint">{t!(i18n, settings_add_email_hint)}</p>
-            <ActionError error />
-            <ActionForm action attr:class="form">
-                {move || {
-                    let (typed, problem) = match error() {
-                        Some(SettingsError::BadEmail { typed, problem }) => (typed, Some(problem)),
-                        _ => (String::new(), None),
-                    };
-                    view! {
-                        <TextField name="email" kind="email" label=Signal::derive(move || t_string!(i18n, register_email).to_string())
-                            value=typed problem=problem required=true autocomplete="email" maxlength=254 />
-                    }
-                }}
-                <button type="submit" class="button">{t!(i18n, settings_add_email_submit)}</button>
             </ActionForm>
         </section>
     }

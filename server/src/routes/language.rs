@@ -1,7 +1,8 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! `POST /language`: the language switch for browsers without JavaScript. Sets the language
-//! cookie that the pages read and sends the reader back to where they were.
+//! `POST /language`: the language switch in the header, with or without JavaScript (every text
+//! of a page is the server's, so a new language is a new page). Sets the language cookie that
+//! the pages read and sends the reader back to where they were.
 
 use app::app::LANGUAGE_COOKIE;
 use axum::Form;

@@ -273,3 +273,160 @@ async fn a_new_address_is_added_only_through_its_link(pool: PgPool) {
     let (_, html) = stack.app.get_html("/settings", &[]).await;
     assert!(html.contains("ada@analytical.example"), "{html}");
 }
+
+/// Who has which address, primary first (as `email_address` holds it).
+async fn addresses(pool: &PgPool) -> Vec<(String, String, bool)> {
+    sqlx::query_as(
+        "SELECT p.display_name, e.address, e.is_primary FROM email_address e JOIN person p ON p.id = e.person_id
+         ORDER BY p.display_name, e.is_primary DESC, e.address",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn addresses_are_removed_and_made_primary_by_their_owner_only(pool: PgPool) {
+    grace(&pool).await;
+    let stack = stack(pool.clone()).await;
+    let ada_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT person_id FROM email_address WHERE address = 'ada@example.org'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    sqlx::query("INSERT INTO email_address (person_id, address, verified_at) VALUES ($1, 'ada@analytical.example', now())")
+        .bind(ada_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let ada = stack.app.client.clone();
+    stack.log_in(&ada, "ada", "ada-lovelace-1815").await;
+    let grace_browser = browser();
+    stack.log_in(&grace_browser, "grace@example.org", "grace-hopper-1906").await;
+    let before = addresses(&pool).await;
+    let error = |body: String, expected: &str| assert!(body.contains(expected), "{expected}: {body}");
+
+    // Grace cannot touch Ada's addresses, in any spelling; the answer does not say whose it is.
+    for address in ["ada@analytical.example", "ADA@Analytical.Example", "ada@example.org"] {
+        let response = call(&stack, &grace_browser, "email/remove", &[("address", address)]).await;
+        assert!(!response.status().is_success());
+        error(response.text().await.unwrap(), "NotYourAddress");
+        let response = call(&stack, &grace_browser, "email/primary", &[("address", address)]).await;
+        error(response.text().await.unwrap(), "NotYourAddress");
+    }
+    // Hostile and malformed input is refused the same way, never a 500.
+    for address in
+        ["", "<script>alert(1)</script>", &"a".repeat(5000), "ada@analytical.example\r\nBcc: x@y.z"]
+    {
+        let response = call(&stack, &ada, "email/remove", &[("address", address)]).await;
+        assert_eq!(response.status(), 500, "server_fn's status for an Err: {address:?}");
+        error(response.text().await.unwrap(), "NotYourAddress");
+    }
+    // Ada's primary address stays until another one is primary.
+    let response = call(&stack, &ada, "email/remove", &[("address", "ada@example.org")]).await;
+    error(response.text().await.unwrap(), "PrimaryKept");
+    assert_eq!(addresses(&pool).await, before, "nothing changed so far");
+    // From another site: refused before anything runs.
+    let response = ada
+        .post(stack.app.url("/api/settings/email/primary"))
+        .header("origin", "https://evil.example")
+        .form(&[("address", "ada@analytical.example")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+
+    // With JavaScript: the list as stored now comes back.
+    let response = call(&stack, &ada, "email/primary", &[("address", "ada@analytical.example")]).await;
+    assert_eq!(response.status(), 200);
+    let data: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(data["emails"][0]["address"], "ada@analytical.example");
+    assert_eq!(data["emails"][0]["primary"], true);
+    // Without JavaScript: back to the page, which says what happened.
+    let settings = stack.app.url("/settings");
+    let response = ada
+        .post(stack.app.url("/api/settings/email/remove"))
+        .header("origin", &stack.app.origin)
+        .header("accept", "text/html")
+        .header("referer", &settings)
+        .form(&[("address", "ada@example.org")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let html = text(&ada.get(location(&response)).send().await.unwrap().text().await.unwrap());
+    assert!(html.contains("ada@example.org was removed"), "{html}");
+    assert_eq!(
+        addresses(&pool).await,
+        [
+            ("Ada Lovelace".to_owned(), "ada@analytical.example".to_owned(), true),
+            ("Grace Hopper".to_owned(), "grace@example.org".to_owned(), true),
+        ]
+    );
+    let audited = count(
+        &pool,
+        "SELECT count(*) FROM audit_log WHERE action IN ('email.removed', 'email.made_primary') AND source = 'settings'",
+    )
+    .await;
+    assert_eq!(audited, 2);
+    // The removed address no longer logs anyone in; the new primary one does.
+    let fresh = browser();
+    let refused = stack.try_log_in(&fresh, "ada@example.org", "ada-lovelace-1815").await;
+    assert!(!refused, "a removed address still logs in");
+    stack.log_in(&fresh, "ada@analytical.example", "ada-lovelace-1815").await;
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn fields_are_checked_inline_with_the_rules_of_the_form(pool: PgPool) {
+    let stack = stack(pool.clone()).await;
+    let check = |fields: Vec<(&'static str, String)>| {
+        let client = browser();
+        let url = stack.app.url("/api/check");
+        let origin = stack.app.origin.clone();
+        async move {
+            let response = client.post(url).header("origin", origin).form(&fields).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let form = |name: &str, email: Option<&str>, street: &str| {
+        let mut fields = vec![
+            ("profile[name]", name.to_owned()),
+            ("profile[country]", String::new()),
+            ("profile[street]", street.to_owned()),
+            ("profile[extra]", String::new()),
+            ("profile[postal_code]", String::new()),
+            ("profile[city]", String::new()),
+            ("profile[region]", String::new()),
+        ];
+        if let Some(email) = email {
+            fields.push(("email", email.to_owned()));
+        }
+        fields
+    };
+    let problems = |found: serde_json::Value| {
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{}:{}", e["field"].as_str().unwrap(), e["problem"].as_str().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(problems(check(form("Grace", Some("grace@example.org"), "")).await), Vec::<String>::new());
+    assert_eq!(
+        problems(check(form("", Some("grace@"), "Somewhere 1")).await),
+        ["name:Empty", "city:Incomplete", "email:Malformed"].map(String::from)
+    );
+    // No email field on the profile form: no email problem.
+    assert_eq!(
+        problems(check(form("Grace\u{0007}", None, "")).await),
+        ["name:ForbiddenCharacter"].map(String::from)
+    );
+    // Hostile sizes get an answer, not a 500 (and nothing is stored: there is nowhere to store).
+    let huge = "x".repeat(100_000);
+    let found = problems(check(form(&huge, Some(&huge), &huge)).await);
+    assert!(
+        found.contains(&"name:TooLong".to_owned()) && found.contains(&"email:TooLong".to_owned()),
+        "{found:?}"
+    );
+}
