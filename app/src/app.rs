@@ -30,7 +30,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options islands=true />
                 <MetaTags />
-                {crate::page_data::page_data_script()}
             </head>
             <body>
                 <App />

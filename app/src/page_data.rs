@@ -1,7 +1,8 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! What the server knows before it renders a page (the site, and what the visitor's session
-//! holds), and how it reaches the browser: as JSON in a `<script>` in the page head, read once.
+//! holds). Only server-rendered components read it; an island that needs some of it gets it as
+//! props (serialised into the page by Leptos), so nothing else of it is sent to the browser.
 //!
 //! Why not resources: under concurrent load, leptos 0.8.23 sometimes never completes a page
 //! that reads a resource during server rendering (the request ends in a 408 after 30 s; about
@@ -9,7 +10,8 @@
 //! server has before rendering needs no asynchronous machinery at all.
 
 use crate::forms::{CommandOutcome, CommandView, Me, MyData, RegisterOutcome, SettingsNotice};
-use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::prelude::use_context;
 use serde::{Deserialize, Serialize};
 
 /// What the header and footer say about the organisation running this instance.
@@ -49,11 +51,8 @@ pub struct PageData {
     pub my_data: Option<MyData>,
 }
 
-/// Id of the `<script type="application/json">` that carries `PageData` to the browser.
-const ELEMENT_ID: &str = "page-data";
-
-/// The data of the page being rendered. On the server it comes from the state and the request;
-/// in the browser from the JSON the server wrote into the page. Empty where missing.
+/// The data of the page being rendered, from the state and the request. Empty where missing, and
+/// always in the browser: pages are server-only components there (islands get props instead).
 pub fn use_page_data() -> PageData {
     #[cfg(feature = "ssr")]
     {
@@ -69,33 +68,11 @@ pub fn use_page_data() -> PageData {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        from_page()
+        PageData::default()
     }
 }
 
 /// The site information, as a copyable closure for views.
 pub fn use_site() -> impl Fn() -> SiteInfo + Copy + Send + Sync + 'static {
     || use_page_data().site
-}
-
-/// The `<script>` element for the document head; written by the server only.
-pub fn page_data_script() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    {
-        // `<` escaped as \u003c, so no value can close the script element.
-        let json = serde_json::to_string(&use_page_data()).unwrap_or_default().replace('<', "\\u003c");
-        view! { <script id=ELEMENT_ID type="application/json" inner_html=json></script> }
-    }
-}
-
-#[cfg(not(feature = "ssr"))]
-fn from_page() -> PageData {
-    thread_local! {
-        static DATA: PageData = document()
-            .get_element_by_id(ELEMENT_ID)
-            .and_then(|element| element.text_content())
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default();
-    }
-    DATA.with(Clone::clone)
 }
