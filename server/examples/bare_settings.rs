@@ -18,6 +18,10 @@ use sqlx::PgPool;
 use tower_sessions::{Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
+// The same allocator as `server`, so the comparison is of the work, not of the allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 async fn my_data_json(State(pool): State<PgPool>, session: Session) -> Response {
     let Ok(Some(id)) = session.get::<uuid::Uuid>(PERSON).await else {
         return StatusCode::UNAUTHORIZED.into_response();

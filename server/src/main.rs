@@ -9,8 +9,8 @@ use server::startup::Application;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The supporter web app of Community Database (my.*): pages rendered on the server and
-/// hydrated in the browser, sessions in PostgreSQL, /healthz and /readyz.
+/// The supporter web app of Community Database (my.*): pages rendered on the server, their
+/// interactive parts hydrated in the browser, sessions in PostgreSQL, /healthz and /readyz.
 ///
 /// Settings come from built-in defaults, then the TOML file, then CDB_* environment variables
 /// (CDB_HTTP__LISTEN=0.0.0.0:8080); DATABASE_URL sets the database. See
@@ -22,6 +22,11 @@ struct Cli {
     #[arg(long, env = "CDB_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
 }
+
+// Rendering a page allocates many small strings and closures, which mimalloc serves faster than
+// glibc's malloc (BENCHMARKS.md, "The settings page").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     hosting::startup::run_main(run(Cli::parse()))
