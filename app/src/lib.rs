@@ -1,7 +1,8 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! The pages of the supporter app (my.*), shared by the server (feature `ssr`, renders HTML) and
-//! the browser (feature `hydrate`, makes that HTML interactive). Server functions live here too;
+//! the browser (feature `hydrate`, makes the `#[island]`s in that HTML interactive; the rest of
+//! each page never runs there). Server functions live here too;
 //! their bodies run only on the server and call `domain` for everything they do. Data the
 //! server knows before rendering reaches pages through `page_data`, not through resources.
 //!

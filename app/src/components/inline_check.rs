@@ -1,8 +1,8 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Inline validation: once a form is hydrated, each field is checked as the person leaves it,
-//! and a field shown as wrong is checked again as they type, so the message goes away as soon
-//! as it is fixed.
+//! and a field shown as wrong is checked again when they pause typing, so the message goes away
+//! as soon as it is fixed.
 //!
 //! The check is `domain`'s own, asked of the server (`POST /api/check`): the rules need Unicode
 //! normalisation, IDNA and the country list, which would multiply the size of the browser
@@ -43,6 +43,9 @@ pub struct InlineCheck {
     /// Answers may arrive out of order; only the newest question's answer counts.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     asked: StoredValue<u64>,
+    /// The check waiting for a pause in typing (one request per pause, not per key).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pending: StoredValue<Option<TimeoutHandle>>,
 }
 
 impl InlineCheck {
@@ -53,6 +56,7 @@ impl InlineCheck {
             problems: RwSignal::new(refused),
             touched: StoredValue::new(touched),
             asked: StoredValue::new(0),
+            pending: StoredValue::new(None),
         }
     }
 
@@ -79,7 +83,7 @@ impl InlineCheck {
     #[cfg(feature = "hydrate")]
     fn leave_in_browser(self, event: leptos::ev::Event) {
         use leptos::wasm_bindgen::JsCast;
-        use leptos::web_sys::{FormData, HtmlInputElement};
+        use leptos::web_sys::HtmlInputElement;
         // Selects and text areas have `name` and `form` too; the accessors are looked up by name.
         let Some(field) = event.target().map(|t| t.unchecked_into::<HtmlInputElement>()) else {
             return;
@@ -100,7 +104,27 @@ impl InlineCheck {
                 }
             });
         }
-        let Some(data) = field.form().and_then(|form| FormData::new_with_form(&form).ok()) else {
+        if let Some(pending) = self.pending.get_value() {
+            pending.clear();
+        }
+        let Some(form) = field.form() else {
+            return;
+        };
+        if typing {
+            let pause = std::time::Duration::from_millis(300);
+            let handle = set_timeout_with_handle(move || self.ask(&form), pause).ok();
+            self.pending.set_value(handle);
+        } else {
+            self.ask(&form);
+        }
+    }
+
+    /// Sends the form's current values to the check and shows what it finds at touched fields.
+    #[cfg(feature = "hydrate")]
+    fn ask(self, form: &leptos::web_sys::HtmlFormElement) {
+        use leptos::web_sys::FormData;
+        self.pending.set_value(None);
+        let Ok(data) = FormData::new_with_form(form) else {
             return;
         };
         let value = |key: &str| data.get(key).as_string();
