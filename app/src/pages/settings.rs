@@ -389,23 +389,21 @@ fn EmailSections(emails: Vec<EmailView>) -> impl IntoView {
             .into_iter()
             .map(|email| {
                 let address = email.address.clone();
-                let make_primary = (email.verified && !email.primary).then({
+                let make_primary = (email.verified && !email.primary).then(|| {
                     let address = address.clone();
-                    move || {
                     let label = t_string!(i18n, settings_make_primary_label, address = address.clone()).to_string();
                     view! {
                         <ActionForm action=primary attr:class="inline">
-                            <input type="hidden" name="address" value=address.clone() />
+                            <input type="hidden" name="address" value=address />
                             <button type="submit" class="link-button" aria-label=label>{t!(i18n, settings_make_primary)}</button>
                         </ActionForm>
-                    }
                     }
                 });
                 let remove_form = (!email.primary).then(|| {
                     let label = t_string!(i18n, settings_remove_label, address = address.clone()).to_string();
                     view! {
                         <ActionForm action=remove attr:class="inline">
-                            <input type="hidden" name="address" value=address.clone() />
+                            <input type="hidden" name="address" value=address />
                             <button type="submit" class="link-button" aria-label=label>{t!(i18n, settings_remove)}</button>
                         </ActionForm>
                     }
