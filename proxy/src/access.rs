@@ -1,9 +1,15 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Edge access rules: a protected path needs an access token from the idp (`typ: at+jwt`,
-//! RFC 9068) whose `groups` claim shares a group with the rule. Tokens are checked offline
-//! against the idp's JWKS, cached and fetched again when an unknown `kid` appears (at most once
-//! every few seconds, so forged `kid`s cannot make the proxy hammer the idp).
+//! RFC 9068) whose `groups` claim shares a group with the rule, issued for `access.audience`.
+//! Tokens are checked offline against the idp's JWKS, which is fetched at start, again every
+//! `access.jwks_refresh_secs` (so a key the idp retired stops opening paths within that time),
+//! and when an unknown `kid` appears (at most once every few seconds, so forged `kid`s cannot
+//! make the proxy hammer the idp). When the idp cannot be reached the keys last fetched stay:
+//! the proxy must keep serving during an idp outage.
+//!
+//! Offline checks cannot see a revocation: a revoked token opens paths until its `exp` (plus
+//! 5 s leeway), at most the idp's access-token lifetime (10 minutes by default).
 
 use crate::config::Access;
 use bytes::Bytes;
@@ -15,6 +21,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, RwLock};
 
@@ -41,11 +48,23 @@ struct Claims {
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
+type Keys = HashMap<String, (DecodingKey, Option<Algorithm>)>;
+
 pub struct Gate {
     settings: Access,
-    keys: RwLock<HashMap<String, (DecodingKey, Option<Algorithm>)>>,
+    keys: RwLock<Keys>,
     last_fetch: Mutex<Option<Instant>>,
     client: HttpsClient,
+    /// The scheduled refresh (`spawn_refresh`); stops when the gate is dropped (reload).
+    refresher: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        if let Some(task) = self.refresher.get_mut().ok().and_then(Option::take) {
+            task.abort();
+        }
+    }
 }
 
 impl Gate {
@@ -57,7 +76,50 @@ impl Gate {
             .enable_http1()
             .build();
         let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build(tls);
-        Ok(Self { settings, keys: RwLock::new(HashMap::new()), last_fetch: Mutex::new(None), client })
+        Ok(Self {
+            settings,
+            keys: RwLock::new(HashMap::new()),
+            last_fetch: Mutex::new(None),
+            client,
+            refresher: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// Fetches the keys now and then every `jwks_refresh_secs`, replacing the whole set, so
+    /// keys the idp no longer publishes are forgotten. Once per gate; needs a tokio runtime.
+    pub fn spawn_refresh(self: &Arc<Self>) {
+        let mut refresher = self.refresher.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if refresher.is_some() {
+            return;
+        }
+        let gate = Arc::downgrade(self);
+        let every = Duration::from_secs(self.settings.jwks_refresh_secs);
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(gate) = gate.upgrade() else { return };
+                gate.refresh().await;
+            }
+        });
+        *refresher = Some(task.abort_handle());
+    }
+
+    async fn refresh(&self) {
+        let mut last = self.last_fetch.lock().await;
+        *last = Some(Instant::now());
+        self.store(self.fetch().await).await;
+    }
+
+    /// Replaces the keys with a fetched set; on failure keeps the old ones and says so.
+    async fn store(&self, fetched: Result<Keys, String>) {
+        match fetched {
+            Ok(keys) => *self.keys.write().await = keys,
+            Err(error) => {
+                tracing::warn!(url = %self.settings.jwks_url(), %error, "cannot fetch the idp's keys");
+            }
+        }
     }
 
     pub fn settings(&self) -> &Access {
@@ -89,6 +151,7 @@ impl Gate {
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         match &self.settings.audience {
             Some(audience) => validation.set_audience(&[audience.as_str()]),
+            // Only with `any_audience = true`: the settings refuse neither being set.
             None => validation.validate_aud = false,
         }
         let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| {
@@ -134,20 +197,17 @@ impl Gate {
                 return Err(Denied::Unauthenticated("unknown signing key"));
             }
             *last = Some(Instant::now());
-            match self.fetch().await {
-                Ok(keys) => *self.keys.write().await = keys,
-                Err(error) => {
-                    tracing::warn!(url = %self.settings.jwks_url(), %error, "cannot fetch the idp's keys");
-                    if self.keys.read().await.is_empty() {
-                        return Err(Denied::KeysUnavailable);
-                    }
-                }
+            let fetched = self.fetch().await;
+            let failed = fetched.is_err();
+            self.store(fetched).await;
+            if failed && self.keys.read().await.is_empty() {
+                return Err(Denied::KeysUnavailable);
             }
         }
         self.keys.read().await.get(kid).cloned().ok_or(Denied::Unauthenticated("unknown signing key"))
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, (DecodingKey, Option<Algorithm>)>, String> {
+    async fn fetch(&self) -> Result<Keys, String> {
         let uri: http::Uri = self.settings.jwks_url().parse().map_err(|e| format!("{e}"))?;
         let request = http::Request::get(uri).body(Empty::new()).map_err(|e| e.to_string())?;
         let response = tokio::time::timeout(Duration::from_secs(5), self.client.request(request))

@@ -35,6 +35,8 @@ pub struct Config {
     pub forwarding: Forwarding,
     #[serde(default)]
     pub tls: Tls,
+    #[serde(default)]
+    pub logging: Logging,
     pub acme: Option<Acme>,
     pub access: Option<Access>,
     #[serde(default, rename = "site")]
@@ -140,6 +142,21 @@ impl Default for Tls {
     }
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Logging {
+    /// Paths that carry a secret: everything after one of these prefixes is logged as
+    /// `[redacted]` (access log, error lines, request spans). Matched case-insensitively.
+    pub redact_path_prefixes: Vec<String>,
+}
+
+impl Default for Logging {
+    fn default() -> Self {
+        // my.*'s command links: `/c/{token}` acts for its person.
+        Self { redact_path_prefixes: vec!["/c/".into()] }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum ChallengeKind {
     #[serde(rename = "http-01")]
@@ -186,10 +203,23 @@ pub struct Access {
     pub issuer: String,
     /// Where its signing keys are; default `{issuer}/jwks` (the idp of this project).
     pub jwks_url: Option<String>,
-    /// If set, a token's `aud` must contain it.
+    /// A token's `aud` must contain it: the client id the tokens were issued to. Required,
+    /// unless `any_audience = true`: a token the idp issued to any other client (a mobile app,
+    /// a script) would otherwise open the protected paths too.
     pub audience: Option<String>,
+    /// Accept tokens issued to any client of the idp; the explicit alternative to `audience`.
+    #[serde(default)]
+    pub any_audience: bool,
     /// A cookie that may carry the access token instead of the `Authorization` header.
     pub cookie: Option<String>,
+    /// How often the idp's keys are fetched again, so a key the idp retired stops opening
+    /// paths within this time (an unknown `kid` also fetches them, at most every 5 s).
+    #[serde(default = "default_jwks_refresh_secs")]
+    pub jwks_refresh_secs: u64,
+}
+
+fn default_jwks_refresh_secs() -> u64 {
+    300
 }
 
 impl Access {
@@ -204,6 +234,11 @@ pub struct Site {
     pub hosts: Vec<String>,
     /// Absent: plain HTTP only.
     pub certificate: Option<Certificate>,
+    /// Match routes and access rules ignoring ASCII case (`/ADMIN` is `/admin`): set it for
+    /// upstreams that serve paths case-insensitively (IIS, some file servers), or a rule for
+    /// `/admin` could be walked around as `/Admin`. The path is forwarded with its case.
+    #[serde(default)]
+    pub case_insensitive_paths: bool,
     #[serde(default, rename = "route")]
     pub routes: Vec<Route>,
     #[serde(default, rename = "protect")]
@@ -354,6 +389,14 @@ impl Config {
                 ));
             }
         }
+        if let Some(access) = &self.access {
+            access.validate()?;
+        }
+        for (i, prefix) in self.logging.redact_path_prefixes.iter().enumerate() {
+            if !prefix.starts_with('/') {
+                return Err(invalid(format!("logging.redact_path_prefixes[{i}]"), "must start with /"));
+            }
+        }
         if let Some(acme) = &self.acme {
             if !acme.directory_url.starts_with("https://") {
                 return Err(invalid("acme.directory_url", "must be an https:// URL"));
@@ -366,11 +409,44 @@ impl Config {
     }
 }
 
+/// A prefix must be written in the canonical form requests are matched in (`crate::path`), or
+/// it could never match: `/a/../b` or `/%61dmin` would silently protect nothing.
 fn check_prefix(path: &str, key: &str) -> Result<(), ConfigError> {
     if !path.starts_with('/') {
         return Err(invalid(key, "must start with /"));
     }
-    Ok(())
+    match crate::path::canonical(path) {
+        Err(why) => Err(invalid(key, format!("{path:?} is not a usable path: {}", why.reason()))),
+        Ok(canonical) if canonical.as_str() != path => {
+            Err(invalid(key, format!("{path:?} is not in canonical form; write {:?}", canonical.as_str())))
+        }
+        Ok(_) => Ok(()),
+    }
+}
+
+impl Access {
+    fn validate(&self) -> Result<(), ConfigError> {
+        match (&self.audience, self.any_audience) {
+            (None, false) => {
+                return Err(invalid(
+                    "access.audience",
+                    "must be set to the client id the tokens are issued to (or set \
+                     `access.any_audience = true` to accept tokens the idp issued to any client)",
+                ));
+            }
+            (Some(audience), _) if audience.is_empty() => {
+                return Err(invalid("access.audience", "must not be empty"));
+            }
+            (Some(_), true) => {
+                return Err(invalid("access.any_audience", "cannot be true when `access.audience` is set"));
+            }
+            _ => {}
+        }
+        if self.jwks_refresh_secs == 0 {
+            return Err(invalid("access.jwks_refresh_secs", "must be at least 1"));
+        }
+        Ok(())
+    }
 }
 
 /// `http://host:port` (no path): the only upstream form; TLS to upstreams is not supported yet.
@@ -439,6 +515,56 @@ mod tests {
             let err = parse(&text).unwrap_err().to_string();
             assert!(err.contains(&format!("`{key}`")), "{key}: {err}");
         }
+    }
+
+    #[test]
+    fn access_rules_need_an_audience_or_an_explicit_any_audience() {
+        let with = |access: &str| {
+            format!(
+                "{MINIMAL}\n[[site.protect]]\npath = \"/x\"\ngroups = [\"staff\"]\n[access]\nissuer = \"https://id.test\"\n{access}"
+            )
+        };
+        let cases = [
+            ("", "access.audience"),
+            ("audience = \"\"", "access.audience"),
+            ("any_audience = false", "access.audience"),
+            ("audience = \"wiki\"\nany_audience = true", "access.any_audience"),
+            ("audience = \"wiki\"\njwks_refresh_secs = 0", "access.jwks_refresh_secs"),
+        ];
+        for (access, key) in cases {
+            let err = parse(&with(access)).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{access:?}: {err}");
+        }
+        let config = parse(&with("audience = \"wiki\"")).unwrap();
+        assert_eq!(config.access.as_ref().unwrap().jwks_refresh_secs, 300);
+        assert!(parse(&with("any_audience = true")).is_ok());
+    }
+
+    #[test]
+    fn prefixes_must_be_written_canonically() {
+        for (path, key) in [
+            ("/a/../admin", "site[0].protect[0].path"),
+            ("/%61dmin", "site[0].protect[0].path"),
+            ("//admin", "site[0].protect[0].path"),
+            ("/admin;x", "site[0].protect[0].path"),
+            ("/admin%2fx", "site[0].protect[0].path"),
+        ] {
+            let text = format!(
+                "{MINIMAL}\n[[site.protect]]\npath = \"{path}\"\ngroups = [\"staff\"]\n[access]\nissuer = \"https://id.test\"\nany_audience = true"
+            );
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{path}: {err}");
+        }
+        let route = MINIMAL.replace("[[site.route]]", "[[site.route]]\npath = \"/api/./v1\"");
+        assert!(parse(&route).unwrap_err().to_string().contains("`site[0].route[0].path`"));
+    }
+
+    #[test]
+    fn logging_redacts_command_links_by_default() {
+        let config = parse(MINIMAL).unwrap();
+        assert_eq!(config.logging.redact_path_prefixes, ["/c/"]);
+        let err = parse(&format!("{MINIMAL}\n[logging]\nredact_path_prefixes = [\"c/\"]")).unwrap_err();
+        assert!(err.to_string().contains("`logging.redact_path_prefixes[0]`"), "{err}");
     }
 
     #[test]

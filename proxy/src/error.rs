@@ -13,6 +13,8 @@ use http_body_util::{BodyExt, Full};
 pub enum ProxyError {
     /// The `Host` names no configured site.
     UnknownHost,
+    /// A TLS connection made (by SNI) for one site carries a request for another.
+    Misdirected,
     /// The site has no route for the path.
     NoRoute,
     BodyTooLarge,
@@ -27,7 +29,7 @@ pub enum ProxyError {
 impl ProxyError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::UnknownHost => StatusCode::MISDIRECTED_REQUEST,
+            Self::UnknownHost | Self::Misdirected => StatusCode::MISDIRECTED_REQUEST,
             Self::NoRoute => StatusCode::NOT_FOUND,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -42,6 +44,9 @@ impl ProxyError {
     fn message(&self) -> String {
         match self {
             Self::UnknownHost => "This server does not serve that host name.".into(),
+            Self::Misdirected => {
+                "This connection was opened for another host name; connect again for this one.".into()
+            }
             Self::NoRoute => "Nothing is served at this path.".into(),
             Self::BodyTooLarge => "The request body is larger than this server accepts.".into(),
             Self::BadRequest(why) => format!("Bad request: {why}."),
@@ -93,6 +98,7 @@ mod tests {
     fn every_refusal_has_its_status() {
         let cases = [
             (ProxyError::UnknownHost, 421),
+            (ProxyError::Misdirected, 421),
             (ProxyError::NoRoute, 404),
             (ProxyError::BodyTooLarge, 413),
             (ProxyError::BadRequest("x"), 400),

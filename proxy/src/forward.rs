@@ -1,14 +1,18 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! One request through the proxy: ACME answers and HTTPS redirects on the plain port, the
-//! site and route, the access rule, then the upstream (bodies streamed both ways, a retry on
+//! One request through the proxy: its host (`authority`) and canonical path (`path`), ACME
+//! answers and HTTPS redirects on the plain port, the site (and whether the TLS connection was
+//! made for it) and route, the access rule, then the upstream (bodies streamed both ways, a retry on
 //! another upstream for idempotent requests without a body, WebSocket and other upgrades
 //! passed through), and the access log line.
 
 use crate::error::{self, ProxyError};
 use crate::headers::{self, Hop, X_REQUEST_ID};
-use crate::routes::{SiteEntry, normal_host};
+use crate::path::{self, CanonicalPath};
+use crate::routes::{SiteEntry, Table};
 use crate::state::{BoxError, ProxyBody, Shared};
+use crate::tls::CertStore;
+use crate::{authority, redact};
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Empty, Limited};
@@ -17,23 +21,33 @@ use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 const ACME_PREFIX: &str = "/.well-known/acme-challenge/";
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Connection {
     pub peer: SocketAddr,
     pub tls: bool,
+    /// The name the TLS client sent as SNI (lowercase), if any.
+    pub sni: Option<Arc<str>>,
 }
 
 pub async fn handle(
     shared: Arc<Shared>,
     conn: Connection,
-    mut request: Request<Incoming>,
+    request: Request<Incoming>,
 ) -> Response<ProxyBody> {
     let started = Instant::now();
     let config = shared.config.load_full();
-    let host = request_host(&request).unwrap_or_default();
+    let routed = authority::routed(request.uri(), request.headers(), conn.tls);
+    let host = routed.as_ref().map_or_else(|_| String::new(), |r| r.name.clone());
+    let canonical = path::canonical(request.uri().path());
+    let prefixes = &config.logging.redact_path_prefixes;
+    let logged_path = match &canonical {
+        Ok(path) => redact::canonical_path(path.as_str(), prefixes).into_owned(),
+        Err(_) => redact::raw_path(request.uri().path(), prefixes).into_owned(),
+    };
     let hop = Hop {
         peer: conn.peer.ip(),
         trusted: &config.forwarding.trusted_proxies,
@@ -42,34 +56,48 @@ pub async fn handle(
     };
     let request_id = hop.request_id(request.headers());
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
     let table = shared.table.load_full();
     let site = table.site(&host).cloned();
     let mut upstream = None;
-    let result = match &site {
-        _ if host.is_empty() => Err(ProxyError::BadRequest("no host named")),
-        _ if !conn.tls && path.starts_with(ACME_PREFIX) => {
-            Ok(acme_answer(&shared, config.acme.as_ref(), &path[ACME_PREFIX.len()..]).await)
-        }
-        None => Err(ProxyError::UnknownHost),
-        Some(site)
-            if !conn.tls
-                && site.has_certificate
-                && config.tls.redirect_http
-                && config.listen.https.is_some() =>
+    // Every line logged while the request is handled carries this span, with the path only as
+    // logs may show it.
+    let span = tracing::info_span!(
+        "request",
+        request_id = request_id.to_str().unwrap_or("-"),
+        method = %method,
+        host = %host,
+        path = %logged_path,
+    );
+    let result = async {
+        let (routed, path) = match (routed, canonical) {
+            (Err(why), _) => return Err(ProxyError::BadRequest(why.reason())),
+            (_, Err(why)) => return Err(ProxyError::BadRequest(why.reason())),
+            (Ok(routed), Ok(path)) => (routed, path),
+        };
+        if !conn.tls
+            && let Some(token) = path.as_str().strip_prefix(ACME_PREFIX)
         {
+            return Ok(acme_answer(&shared, config.acme.as_ref(), token).await);
+        }
+        let site = site.as_ref().ok_or(ProxyError::UnknownHost)?;
+        if conn.tls && misdirected(&table, &shared.certs, conn.sni.as_deref(), site) {
+            return Err(ProxyError::Misdirected);
+        }
+        if !conn.tls && site.has_certificate && config.tls.redirect_http && config.listen.https.is_some() {
             let port = config
                 .listen
                 .public_https_port
                 .unwrap_or_else(|| shared.https_port.load(std::sync::atomic::Ordering::Relaxed));
-            Ok(redirect_to_https(&request, &host, port))
+            return Ok(redirect_to_https(&path, request.uri().query(), &routed.header, port));
         }
-        Some(site) => {
-            hop.apply(request.headers_mut());
-            request.headers_mut().insert(X_REQUEST_ID.clone(), request_id.clone());
-            forward(&shared, &config.limits, site, request, &mut upstream).await
-        }
-    };
+        let mut request = request;
+        hop.apply(request.headers_mut());
+        request.headers_mut().insert(X_REQUEST_ID.clone(), request_id.clone());
+        let target = Target { path, host: routed.header };
+        forward(&shared, &config.limits, site, &target, request, &mut upstream).await
+    }
+    .instrument(span)
+    .await;
     let mut response = result.unwrap_or_else(ProxyError::into_response);
     let status = response.status();
     let headers = response.headers_mut();
@@ -95,7 +123,7 @@ pub async fn handle(
         peer = %conn.peer.ip(),
         method = %method,
         host = %host,
-        path = %path,
+        path = %logged_path,
         status = status.as_u16(),
         upstream = upstream.as_deref().unwrap_or("-"),
         site = site_name,
@@ -104,13 +132,25 @@ pub async fn handle(
     response
 }
 
-/// HTTP/2 carries the host in the URI, HTTP/1.1 in the `Host` header.
-fn request_host(request: &Request<Incoming>) -> Option<String> {
-    let raw = match request.uri().authority() {
-        Some(authority) => authority.as_str().to_owned(),
-        None => request.headers().get(header::HOST)?.to_str().ok()?.to_owned(),
+/// What goes upstream: the canonical path the rules were checked against, and the routed host.
+struct Target {
+    path: CanonicalPath,
+    host: HeaderValue,
+}
+
+/// Whether a TLS request is for a site other than the one its connection was made for
+/// (RFC 9110 §15.5.20, 421): the SNI name's site, or for a client without SNI the site of
+/// `tls.default_host`, whose certificate it got. Hosts of one site share a certificate, so a
+/// connection may carry requests for any of them (HTTP/2 connection reuse).
+fn misdirected(table: &Table, certs: &CertStore, sni: Option<&str>, site: &Arc<SiteEntry>) -> bool {
+    let named = match sni {
+        Some(name) => Some(name.to_owned()),
+        None => certs.default_host.load().as_ref().clone(),
     };
-    Some(normal_host(&raw))
+    match named.as_deref().and_then(|name| table.site(name)) {
+        Some(connected) => !Arc::ptr_eq(connected, site),
+        None => true,
+    }
 }
 
 async fn acme_answer(
@@ -131,10 +171,16 @@ async fn acme_answer(
     }
 }
 
-fn redirect_to_https(request: &Request<Incoming>, host: &str, port: u16) -> Response<ProxyBody> {
-    let path = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+fn redirect_to_https(
+    path: &CanonicalPath,
+    query: Option<&str>,
+    host: &HeaderValue,
+    port: u16,
+) -> Response<ProxyBody> {
+    let host = host.to_str().map(crate::routes::normal_host).unwrap_or_default();
     let port = if port == 443 { String::new() } else { format!(":{port}") };
-    let target = format!("https://{host}{port}{path}");
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    let target = format!("https://{host}{port}{path}{query}");
     let mut response = error::text(StatusCode::PERMANENT_REDIRECT, format!("Moved to {target}\n"));
     match HeaderValue::from_str(&target) {
         Ok(value) => {
@@ -163,15 +209,16 @@ async fn forward(
     shared: &Shared,
     limits: &crate::config::Limits,
     site: &SiteEntry,
+    target: &Target,
     mut request: Request<Incoming>,
     upstream_label: &mut Option<String>,
 ) -> Result<Response<ProxyBody>, ProxyError> {
-    if let Some(groups) = site.required_groups(request.uri().path()) {
+    if let Some(groups) = site.required_groups(&target.path) {
         let gate =
             shared.gate.load_full().ok_or(ProxyError::Denied(crate::access::Denied::KeysUnavailable))?;
         gate.check(request.headers(), groups).await.map_err(ProxyError::Denied)?;
     }
-    let pool = site.pool(request.uri().path()).ok_or(ProxyError::NoRoute)?;
+    let pool = site.pool(&target.path).ok_or(ProxyError::NoRoute)?;
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -188,13 +235,13 @@ async fn forward(
         parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         parts.headers.insert(header::UPGRADE, protocol.clone());
     }
-    if !parts.headers.contains_key(header::HOST)
-        && let Some(authority) = parts.uri.authority()
-        && let Ok(value) = HeaderValue::from_str(authority.as_str())
-    {
-        parts.headers.insert(header::HOST, value);
-    }
-    let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+    // The host routed by, never a second one the client sent (RFC 9112 §3.2.2).
+    parts.headers.insert(header::HOST, target.host.clone());
+    // The path the rules saw; the query as sent.
+    let path_and_query = match parts.uri.query() {
+        Some(query) => format!("{}?{query}", target.path),
+        None => target.path.to_string(),
+    };
     // Without a body the request can be sent again, to another upstream, if one is down.
     let replayable = body.is_end_stream() && is_idempotent(&parts.method);
     let mut body =

@@ -7,12 +7,15 @@
 pub mod access;
 pub mod acme;
 pub mod admin;
+pub mod authority;
 pub mod config;
 pub mod error;
 pub mod forward;
 pub mod headers;
 pub mod metrics;
+pub mod path;
 pub mod pool;
+pub mod redact;
 pub mod routes;
 pub mod server;
 pub mod state;

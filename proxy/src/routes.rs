@@ -1,9 +1,11 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! The routing table built from the settings: host → site → longest matching path prefix →
-//! upstream pool, and which prefixes need which groups. Replaced as a whole on reload.
+//! upstream pool, and which prefixes need which groups. Replaced as a whole on reload. Both
+//! are matched against the request's canonical path only (`crate::path`).
 
 use crate::config::{Certificate, Config};
+use crate::path::CanonicalPath;
 use crate::pool::Pool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,6 +28,8 @@ pub struct SiteEntry {
     /// The first host name: the label for logs and metrics.
     pub name: String,
     pub has_certificate: bool,
+    /// `case_insensitive_paths`: prefixes are stored lowercased and paths folded to match.
+    case_insensitive_paths: bool,
     routes: Vec<(String, Arc<Pool>)>,
     protected: Vec<(String, Vec<String>)>,
 }
@@ -38,15 +42,18 @@ impl Table {
     pub fn build(config: &Config) -> Result<Self, String> {
         let mut sites = HashMap::new();
         for site in &config.sites {
+            let fold = |prefix: &str| {
+                if site.case_insensitive_paths { prefix.to_ascii_lowercase() } else { prefix.to_owned() }
+            };
             let mut routes = site
                 .routes
                 .iter()
-                .map(|route| Ok((route.path.clone(), Arc::new(Pool::new(route)?))))
+                .map(|route| Ok((fold(&route.path), Arc::new(Pool::new(route)?))))
                 .collect::<Result<Vec<_>, String>>()?;
             // Longest prefix first, so the first match is the most specific.
             routes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
             let mut protected: Vec<_> =
-                site.protected.iter().map(|rule| (rule.path.clone(), rule.groups.clone())).collect();
+                site.protected.iter().map(|rule| (fold(&rule.path), rule.groups.clone())).collect();
             protected.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
             let entry = Arc::new(SiteEntry {
                 name: site.hosts[0].to_ascii_lowercase(),
@@ -54,6 +61,7 @@ impl Table {
                     site.certificate,
                     Some(Certificate::Acme(_) | Certificate::Files(_))
                 ),
+                case_insensitive_paths: site.case_insensitive_paths,
                 routes,
                 protected,
             });
@@ -79,18 +87,20 @@ impl Table {
 }
 
 impl SiteEntry {
-    pub fn pool(&self, path: &str) -> Option<&Arc<Pool>> {
-        self.routes.iter().find(|(prefix, _)| prefix_matches(prefix, path)).map(|(_, pool)| pool)
+    /// The pool serving `path`: the longest route prefix that matches it.
+    pub fn pool(&self, path: &CanonicalPath) -> Option<&Arc<Pool>> {
+        let path = path.for_matching(self.case_insensitive_paths);
+        self.routes.iter().find(|(prefix, _)| prefix_matches(prefix, &path)).map(|(_, pool)| pool)
     }
 
-    /// The groups a request to `path` needs, if any. The path is checked as sent and as an
-    /// upstream might read it (percent-decoded, dot segments resolved, slashes collapsed), so
-    /// `/%61dmin` or `/x/../admin` cannot slip past a rule for `/admin`.
-    pub fn required_groups(&self, path: &str) -> Option<&[String]> {
-        let normal = normalize_path(path);
+    /// The groups a request to `path` needs, if any: the longest protected prefix matching
+    /// it. The path is the canonical one that is also forwarded (`crate::path`), so the rule
+    /// chosen is the rule for what the upstream serves; no second spelling is consulted.
+    pub fn required_groups(&self, path: &CanonicalPath) -> Option<&[String]> {
+        let path = path.for_matching(self.case_insensitive_paths);
         self.protected
             .iter()
-            .find(|(prefix, _)| prefix_matches(prefix, path) || prefix_matches(prefix, &normal))
+            .find(|(prefix, _)| prefix_matches(prefix, &path))
             .map(|(_, groups)| groups.as_slice())
     }
 }
@@ -106,7 +116,6 @@ pub fn normal_host(host: &str) -> String {
 
 /// Prefixes match whole segments: `/api` matches `/api`, `/api/` and `/api/x`, not `/apix`.
 fn prefix_matches(prefix: &str, path: &str) -> bool {
-    let path = path.split(['?', '#']).next().unwrap_or_default();
     if prefix == "/" {
         return true;
     }
@@ -114,53 +123,23 @@ fn prefix_matches(prefix: &str, path: &str) -> bool {
     path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// The path as a lenient upstream might interpret it: percent-decoded (also `%2F`),
-/// backslashes as slashes, empty and `.` segments dropped, `..` resolved.
-pub fn normalize_path(path: &str) -> String {
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    let mut decoded = Vec::with_capacity(path.len());
-    let bytes = path.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(hi), Some(lo)) =
-                (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex))
-        {
-            decoded.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
-            i += 3;
-            continue;
-        }
-        decoded.push(bytes[i]);
-        i += 1;
-    }
-    let text = String::from_utf8_lossy(&decoded).replace('\\', "/");
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in text.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            other => segments.push(other),
-        }
-    }
-    format!("/{}", segments.join("/"))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::path::canonical;
     use std::path::Path;
 
-    fn table() -> Table {
+    fn table(extra: &str) -> Table {
         let config = Config::parse(
-            r#"
+            &format!(
+                r#"
             [access]
             issuer = "https://id.example.org"
+            audience = "wiki"
             [[site]]
             hosts = ["my.example.org", "www.example.org"]
+            {extra}
             [[site.route]]
             upstreams = ["http://127.0.0.1:3000"]
             [[site.route]]
@@ -172,16 +151,28 @@ mod tests {
             [[site.protect]]
             path = "/admin/board"
             groups = ["board"]
-            "#,
+            [[site.protect]]
+            path = "/board"
+            groups = ["board"]
+            [[site.protect]]
+            path = "/board/agenda"
+            groups = ["staff", "board"]
+            "#
+            ),
             Path::new("t.toml"),
         )
         .unwrap();
         Table::build(&config).unwrap()
     }
 
+    fn groups(table: &Table, raw: &str) -> Option<Vec<String>> {
+        let site = table.site("my.example.org").unwrap();
+        site.required_groups(&canonical(raw).unwrap()).map(<[String]>::to_vec)
+    }
+
     #[test]
     fn hosts_match_without_port_case_or_trailing_dot() {
-        let table = table();
+        let table = table("");
         for host in ["my.example.org", "MY.example.org:443", "www.example.org.", "my.example.org.:8443"] {
             assert_eq!(table.site(host).unwrap().name, "my.example.org", "{host}");
         }
@@ -191,19 +182,24 @@ mod tests {
 
     #[test]
     fn the_longest_prefix_wins_on_segment_boundaries() {
-        let table = table();
+        let table = table("");
         let site = table.site("my.example.org").unwrap();
-        let upstream = |path| site.pool(path).unwrap().upstreams[0].authority.port_u16();
+        let upstream = |path| site.pool(&canonical(path).unwrap()).unwrap().upstreams[0].authority.port_u16();
         assert_eq!(upstream("/api"), Some(3001));
-        assert_eq!(upstream("/api/v1?x=1"), Some(3001));
+        assert_eq!(upstream("/api/v1"), Some(3001));
         assert_eq!(upstream("/apix"), Some(3000));
         assert_eq!(upstream("/"), Some(3000));
+        // Routing sees the canonical path too: what /api serves goes to /api's pool.
+        assert_eq!(upstream("/x/../api/v1"), Some(3001));
+        assert_eq!(upstream("/%61pi"), Some(3001));
+        assert_eq!(upstream("/api/../x"), Some(3000));
+        assert_eq!(upstream("//api"), Some(3001));
     }
 
     #[test]
     fn protected_prefixes_cannot_be_dodged_by_spelling() {
-        let table = table();
-        let site = table.site("my.example.org").unwrap();
+        let table = table("");
+        let staff = Some(vec!["staff".to_owned()]);
         for path in [
             "/admin",
             "/admin/",
@@ -212,14 +208,56 @@ mod tests {
             "//admin",
             "/x/../admin",
             "/./admin/x",
-            "/admin%2Fx",
-            "\\admin",
+            "/%2e/admin",
         ] {
-            assert!(site.required_groups(path).is_some(), "{path} must be protected");
+            assert_eq!(groups(&table, path), staff, "{path} must be protected");
         }
-        assert_eq!(site.required_groups("/admin/board/x").unwrap(), ["board"]);
-        for path in ["/", "/administrator", "/public/admin", "/?next=/admin"] {
-            assert!(site.required_groups(path).is_none(), "{path} is world-readable");
+        for path in ["/", "/administrator", "/public/admin", "/admin/../public"] {
+            assert_eq!(groups(&table, path), None, "{path} is world-readable");
         }
+    }
+
+    #[test]
+    fn a_nested_rule_is_chosen_by_the_path_the_upstream_serves() {
+        // `/board/agenda` lets staff in, `/board` does not: a `..` out of the agenda must land
+        // on the stricter rule, however it is spelt.
+        let table = table("");
+        let board = Some(vec!["board".to_owned()]);
+        for path in [
+            "/board/agenda/../minutes",
+            "/board/agenda/%2e%2e/minutes",
+            "/board/agenda/.%2E/minutes",
+            "/board/agenda/%2E./minutes",
+            "/board/agenda/./../minutes",
+            "/board/agenda//../minutes",
+            "/board/agenda/x/../../minutes",
+            "/admin/board/../../board/minutes",
+        ] {
+            assert_eq!(groups(&table, path), board, "{path}");
+        }
+        assert_eq!(groups(&table, "/board/agenda/item"), Some(vec!["staff".to_owned(), "board".to_owned()]));
+        assert_eq!(groups(&table, "/admin/board/x"), board);
+    }
+
+    #[test]
+    fn case_is_folded_only_on_sites_that_ask_for_it() {
+        let sensitive = table("");
+        let insensitive = table("case_insensitive_paths = true");
+        let staff = Some(vec!["staff".to_owned()]);
+        for path in ["/ADMIN", "/Admin/x", "/%41dmin", "/aDmIn/", "/x/../ADMIN"] {
+            assert_eq!(groups(&insensitive, path), staff, "{path}");
+            assert_eq!(
+                groups(&sensitive, path),
+                None,
+                "{path}: a case-sensitive upstream serves no /admin here"
+            );
+        }
+        let board = Some(vec!["board".to_owned()]);
+        assert_eq!(groups(&insensitive, "/BOARD/Agenda/../Minutes"), board);
+        let site = insensitive.site("my.example.org").unwrap();
+        assert_eq!(
+            site.pool(&canonical("/API/v1").unwrap()).unwrap().upstreams[0].authority.port_u16(),
+            Some(3001)
+        );
     }
 }

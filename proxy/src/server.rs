@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! The listeners: plain HTTP, HTTPS (TLS handshake, then HTTP/1.1 or HTTP/2 by ALPN) and the
 //! admin port. Connection limits are hyper's: header read timeout (slow clients), header count
-//! and size; a TLS handshake must also finish within the header timeout.
+//! and size; a TLS handshake must also finish within the header timeout. The SNI name a TLS
+//! client sent goes with each of its requests, so one made for another site gets 421.
 
 use crate::config::Limits;
 use crate::forward::{self, Connection};
@@ -64,9 +65,11 @@ pub async fn accept_loop(
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let conn = Connection { peer, tls: tls.is_some() };
             match tls {
-                None => serve(stream, shared, conn, &builder, watcher).await,
+                None => {
+                    let conn = Connection { peer, tls: false, sni: None };
+                    serve(stream, shared, conn, &builder, watcher).await;
+                }
                 Some(acceptor) => {
                     let timeout = shared.config.load().limits.header_timeout();
                     let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
@@ -84,6 +87,9 @@ pub async fn accept_loop(
                     if stream.get_ref().1.alpn_protocol() == Some(ACME_TLS_ALPN) {
                         return;
                     }
+                    let sni =
+                        stream.get_ref().1.server_name().map(|name| Arc::from(name.to_ascii_lowercase()));
+                    let conn = Connection { peer, tls: true, sni };
                     serve(stream, shared, conn, &builder, watcher).await;
                 }
             }
@@ -100,12 +106,14 @@ async fn serve<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let peer = conn.peer;
     let service = service_fn(move |request| {
         let shared = shared.clone();
+        let conn = conn.clone();
         async move { Ok::<_, Infallible>(forward::handle(shared, conn, request).await) }
     });
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     if let Err(error) = watcher.watch(connection.into_owned()).await {
-        tracing::debug!(peer = %conn.peer, error = %error, "connection ended with an error");
+        tracing::debug!(%peer, error = %error, "connection ended with an error");
     }
 }

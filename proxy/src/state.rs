@@ -116,6 +116,9 @@ impl Shared {
         self.certs.replace(built.certs);
         let default_host = self.config.load().tls.default_host.as_ref().map(|h| h.to_ascii_lowercase());
         self.certs.default_host.store(Arc::new(default_host));
+        if let Some(gate) = &built.gate {
+            gate.spawn_refresh();
+        }
         self.gate.store(built.gate);
         self.table.store(Arc::new(built.table));
     }

@@ -222,3 +222,161 @@ async fn protected_paths_need_an_idp_token_with_one_of_the_groups(pool: PgPool) 
     };
     assert_eq!(get(&proxy, "/staff", Some(&unsigned_typ), None).await.0, 401);
 }
+
+/// `GET {target}` to wiki.test with the token, sent raw (a client library would resolve the
+/// dot segments before sending); the status code and the body.
+async fn get_raw(proxy: &Proxy, target: &str, token: &str) -> (u16, String) {
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: wiki.test\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    let answer = raw(proxy.http_addr.unwrap(), request.as_bytes()).await;
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn a_nested_rule_cannot_be_borrowed_with_dot_segments(pool: PgPool) {
+    let idp = idp(&pool).await;
+    let token = access_token(&pool, &idp).await;
+    let wiki = upstream("wiki").await;
+    // The agenda is open to staff, the rest of /board to the board only. The demo supporter
+    // is staff.
+    let proxy = start(&listen_any(&format!(
+        r#"
+        [access]
+        issuer = "{}"
+        audience = "wiki"
+        [[site]]
+        hosts = ["wiki.test"]
+        [[site.route]]
+        upstreams = ["{}"]
+        [[site.protect]]
+        path = "/board"
+        groups = ["board"]
+        [[site.protect]]
+        path = "/board/agenda"
+        groups = ["staff", "board"]
+        "#,
+        idp.issuer, wiki.url
+    )))
+    .await;
+    assert_eq!(get_raw(&proxy, "/board/agenda/item", &token).await, (200, "wiki /board/agenda/item".into()));
+    for target in [
+        "/board/agenda/../minutes",
+        "/board/agenda/%2e%2e/minutes",
+        "/board/agenda/.%2E/minutes",
+        "/board/agenda/%2E./minutes",
+        "/board/agenda/./../minutes",
+        "/board/agenda//../minutes",
+        "/board/agenda/x/../../minutes",
+        "/%62oard/agenda/../minutes",
+    ] {
+        let (status, body) = get_raw(&proxy, target, &token).await;
+        assert_eq!(status, 403, "{target} is /board/minutes, for the board only: {body}");
+    }
+    // Spellings that could only be told apart by guessing the upstream's reading: refused.
+    for target in
+        ["/board/agenda/..;/minutes", "/board/agenda/%252e%252e/minutes", "/board/agenda/..%2fminutes"]
+    {
+        assert_eq!(get_raw(&proxy, target, &token).await.0, 400, "{target}");
+    }
+    // And what the rule allowed is exactly what the upstream is asked for.
+    assert_eq!(
+        get_raw(&proxy, "/board/agenda/x/../item?next=../minutes", &token).await,
+        (200, "wiki /board/agenda/item".into())
+    );
+}
+
+/// Serves a JWKS document the test can change: the idp's own keys, or a set without the key
+/// the idp retired.
+struct Jwks {
+    url: String,
+    body: std::sync::Arc<std::sync::Mutex<String>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+async fn jwks_relay(initial: String) -> Jwks {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    let body = std::sync::Arc::new(std::sync::Mutex::new(initial));
+    let served = body.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let served = served.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |_request| {
+                    let text = served.lock().unwrap().clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::new(
+                            bytes::Bytes::from(text),
+                        )))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Jwks { url, body, _task: task }
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn keys_are_fetched_again_on_a_schedule_and_a_retired_one_stops_opening_paths(pool: PgPool) {
+    let idp = idp(&pool).await;
+    let token = access_token(&pool, &idp).await;
+    let wiki = upstream("wiki").await;
+    let published = reqwest::get(format!("{}/jwks", idp.issuer)).await.unwrap().text().await.unwrap();
+    let jwks = jwks_relay(published.clone()).await;
+    let proxy = start(&listen_any(&format!(
+        r#"
+        [access]
+        issuer = "{}"
+        jwks_url = "{}"
+        audience = "wiki"
+        jwks_refresh_secs = 1
+        [[site]]
+        hosts = ["wiki.test"]
+        [[site.route]]
+        upstreams = ["{}"]
+        [[site.protect]]
+        path = "/staff"
+        groups = ["staff"]
+        "#,
+        idp.issuer, jwks.url, wiki.url
+    )))
+    .await;
+    assert_eq!(get_raw(&proxy, "/staff", &token).await.0, 200);
+    // The idp retires its key: within the refresh interval the proxy forgets it, although no
+    // unknown `kid` ever asked it to look.
+    *jwks.body.lock().unwrap() = r#"{"keys":[]}"#.to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let (status, body) = get_raw(&proxy, "/staff", &token).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("unknown signing key"), "{body}");
+    // Published again: accepted again, at the next refresh.
+    *jwks.body.lock().unwrap() = published;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(get_raw(&proxy, "/staff", &token).await.0, 200);
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn any_audience_must_be_asked_for_and_then_accepts_every_client(pool: PgPool) {
+    let idp = idp(&pool).await;
+    let token = access_token(&pool, &idp).await;
+    let wiki = upstream("wiki").await;
+    let text = |access: &str| {
+        listen_any(&format!(
+            "[access]\nissuer = \"{}\"\n{access}\n[[site]]\nhosts = [\"wiki.test\"]\n[[site.route]]\nupstreams = [\"{}\"]\n[[site.protect]]\npath = \"/staff\"\ngroups = [\"staff\"]\n",
+            idp.issuer, wiki.url
+        ))
+    };
+    let err = Config::parse(&text(""), Path::new("t.toml")).unwrap_err().to_string();
+    assert!(err.contains("`access.audience`"), "{err}");
+    for (access, status) in
+        [("any_audience = true", 200), ("audience = \"wiki\"", 200), ("audience = \"payroll\"", 401)]
+    {
+        let proxy = start(&text(access)).await;
+        assert_eq!(get_raw(&proxy, "/staff", &token).await.0, status, "{access}");
+    }
+}

@@ -48,7 +48,17 @@ fn check_accepts_a_good_file_and_names_the_key_of_a_bad_one() {
     ));
     assert!(!ok, "a key that does not match the certificate is refused");
     assert!(out.contains("site[0].certificate"), "{out}");
+    // Access rules without an audience would accept tokens the idp issued to any client.
+    let (ok, out) = check(&format!("{SITE}{PROTECTED}"));
+    assert!(!ok);
+    assert!(out.contains("`access.audience`"), "{out}");
+    let (ok, out) = check(&format!("{SITE}{PROTECTED}any_audience = true\n"));
+    assert!(ok, "{out}");
 }
+
+/// A protected path and an `[access]` section without `audience` (for appending to a file).
+const PROTECTED: &str =
+    "[[site.protect]]\npath = \"/x\"\ngroups = [\"staff\"]\n[access]\nissuer = \"http://127.0.0.1:9\"\n";
 
 fn certs_key_mismatch(certs: &Certs) -> std::path::PathBuf {
     let path = certs.dir.path().join("other-key.pem");
@@ -92,12 +102,14 @@ async fn sighup_applies_a_good_file_and_keeps_the_old_one_on_a_bad_file() {
         )
     };
     std::fs::write(&path, file(&one.url, "")).unwrap();
+    let log = dir.path().join("proxy.log");
     let child = Running(
         proxy_binary()
             .arg("--config")
             .arg(&path)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -115,6 +127,13 @@ async fn sighup_applies_a_good_file_and_keeps_the_old_one_on_a_bad_file() {
     hangup(&child.0);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(get(port, "a.test").await.as_deref(), Some("200 one /x"));
+    // Access rules without an audience: refused on reload as by --check, naming the setting.
+    std::fs::write(&path, file(&two.url, "") + PROTECTED).unwrap();
+    hangup(&child.0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(get(port, "a.test").await.as_deref(), Some("200 one /x"));
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("access.audience") && logged.contains("not reloaded"), "{logged}");
     // A good file: applied without a restart.
     std::fs::write(&path, file(&two.url, "")).unwrap();
     hangup(&child.0);

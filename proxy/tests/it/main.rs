@@ -10,6 +10,9 @@ mod access;
 mod acme;
 mod binary;
 mod faults;
+mod hosts;
+mod logs;
+mod paths;
 mod routing;
 
 use bytes::Bytes;
