@@ -21,6 +21,9 @@ pub const LANGUAGE_COOKIE: &str = "i18n_pref_locale";
 
 /// The HTML document around every page, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The policy names the nonce that `HydrationScripts` puts on its script.
+    #[cfg(feature = "ssr")]
+    crate::security_headers::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html>

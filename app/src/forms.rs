@@ -177,8 +177,33 @@ pub enum SettingsError {
     PrimaryKept,
     /// An unconfirmed address cannot become primary.
     Unconfirmed,
+    /// The request itself was malformed (an argument missing or not text).
+    BadRequest,
+    /// Too many address mails for this address or from this network; nothing was sent.
+    Throttled,
+    /// The database cannot be reached right now; nothing changed.
+    Unavailable,
     /// Something failed on our side; nothing changed.
     Failed,
+}
+
+impl SettingsError {
+    /// Its kind in my.*'s answer table (`refusal.rs`), which gives the HTTP status.
+    pub fn refusal(&self) -> crate::refusal::Refusal {
+        use crate::refusal::Refusal;
+        match self {
+            SettingsError::NotLoggedIn => Refusal::NotLoggedIn,
+            SettingsError::Refused { .. } | SettingsError::BadEmail { .. } | SettingsError::BadRequest => {
+                Refusal::BadInput
+            }
+            // Someone else's address and no address at all get the same answer.
+            SettingsError::NotYourAddress => Refusal::NotFound,
+            SettingsError::PrimaryKept | SettingsError::Unconfirmed => Refusal::Conflict,
+            SettingsError::Throttled => Refusal::Throttled,
+            SettingsError::Unavailable => Refusal::Unavailable,
+            SettingsError::Failed => Refusal::Failed,
+        }
+    }
 }
 
 impl std::fmt::Display for SettingsError {
@@ -190,8 +215,16 @@ impl std::fmt::Display for SettingsError {
 impl leptos::server_fn::error::FromServerFnError for SettingsError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
-    fn from_server_fn_error(_: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        SettingsError::Failed
+    fn from_server_fn_error(error: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        let error = match error {
+            // On the server: the arguments did not decode (missing, not text, mangled body).
+            E::Args(_) | E::MissingArg(_) => SettingsError::BadRequest,
+            _ => SettingsError::Failed,
+        };
+        #[cfg(feature = "ssr")]
+        crate::refusal::ssr::set_server_fn_status(error.refusal());
+        error
     }
 }
 

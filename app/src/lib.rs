@@ -18,6 +18,9 @@ pub mod forms;
 pub mod mails;
 pub mod page_data;
 pub mod pages;
+pub mod refusal;
+#[cfg(feature = "ssr")]
+pub mod security_headers;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

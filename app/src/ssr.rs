@@ -20,6 +20,13 @@ pub struct AppState {
     pub public_origin: String,
     /// Whether cookies this app sets carry `Secure` (an `https` public URL).
     pub secure_cookies: bool,
+    /// The idp's origin (`https://id.example.org`): forms may lead there (login, logout), so
+    /// the Content-Security-Policy's `form-action` names it.
+    #[from_ref(skip)]
+    pub idp_origin: String,
+    /// How long a login lasts however active it is (`session.absolute_hours`).
+    #[from_ref(skip)]
+    pub session_lifetime: std::time::Duration,
 }
 
 /// The state, inside a server function or while rendering. Missing state is a wiring bug: it
@@ -43,6 +50,8 @@ pub mod session_keys {
     pub const COMMAND_OUTCOME: &str = "command_outcome";
     /// `uuid::Uuid`: the person logged in with this session.
     pub const PERSON: &str = "person";
+    /// `i64`, Unix seconds: when that person logged in (for `session.absolute_hours`).
+    pub const LOGGED_IN_AT: &str = "logged_in_at";
     /// `String`: the ID token of the login, for `id_token_hint` at logout.
     pub const ID_TOKEN: &str = "id_token";
     /// State, nonce and PKCE verifier of a login in progress.

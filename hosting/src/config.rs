@@ -215,6 +215,14 @@ pub struct IdpSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `builtin` (the default) or `ldap`: see `[ldap]`.
     pub directory: DirectoryChoice,
+    /// The file of key-encryption keys that seal the token signing keys in PostgreSQL (one
+    /// `<id>:<base64 of 32 bytes>` per line; the first seals, all open; docs/idp.md). Required
+    /// unless `public_url` is a loopback `http://` address: there a missing file is created, and
+    /// without one a throwaway key is used.
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// Logins that may wait for a password check while one per core runs; when that many wait,
+    /// further logins get a 503 with `Retry-After` at once (each check holds 19 MiB).
+    pub login_queue: u32,
 }
 
 impl Default for IdpSettings {
@@ -227,6 +235,8 @@ impl Default for IdpSettings {
             login_session_hours: 12,
             trusted_proxies: Vec::new(),
             directory: DirectoryChoice::Builtin,
+            key_encryption_key_file: None,
+            login_queue: 64,
         }
     }
 }
@@ -243,6 +253,17 @@ impl IdpSettings {
 
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// Whether this is a development set-up: the issuer is plain `http://` on a loopback host.
+    pub fn is_local_development(&self) -> bool {
+        let Some(rest) = self.public_url.strip_prefix("http://") else { return false };
+        let host_port = rest.split(['/', '?']).next().unwrap_or_default();
+        let host = match host_port.rfind(':') {
+            Some(i) if !host_port.ends_with(']') => &host_port[..i],
+            _ => host_port,
+        };
+        matches!(host, "127.0.0.1" | "[::1]" | "localhost")
     }
 }
 
@@ -265,6 +286,10 @@ pub struct HttpSettings {
     pub public_url: String,
     /// Longest time one request may take before it is answered with 408.
     pub request_timeout_secs: u64,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed, so throttling (of
+    /// registration and address mails) counts the real client address. Empty: the connecting
+    /// address counts (`hosting::client_address`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -285,6 +310,10 @@ pub struct DatabaseSettings {
 pub struct SessionSettings {
     /// A session ends after this long without a request.
     pub idle_timeout_minutes: i64,
+    /// A login on my.* ends this long after it began, however busy the session is: a stolen
+    /// or forgotten session cookie does not stay good for ever. Counted from the login (a
+    /// session without one holds nothing worth stealing and ends by `idle_timeout_minutes`).
+    pub absolute_hours: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,7 +335,7 @@ pub struct LogSettings {
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        Self { idle_timeout_minutes: 120 }
+        Self { idle_timeout_minutes: 120, absolute_hours: 24 }
     }
 }
 
@@ -328,6 +357,7 @@ impl Default for HttpSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             public_url: "http://127.0.0.1:3000".into(),
             request_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -397,6 +427,17 @@ impl Settings {
             if value < 1 {
                 return Err(ConfigError::BadLifetime { key });
             }
+        }
+        for (key, value) in [
+            ("session.idle_timeout_minutes", self.session.idle_timeout_minutes),
+            ("session.absolute_hours", self.session.absolute_hours),
+        ] {
+            if value < 1 {
+                return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
+            }
+        }
+        if self.idp.login_queue < 1 {
+            return Err(ConfigError::BadLifetime { key: "login_queue" });
         }
         let source = &self.site.source_url;
         if !(source.is_empty()

@@ -3,6 +3,7 @@
 //! What the web binaries (`server` for my.*, `idp` for id.*) share: one settings file with a
 //! section per binary, structured logs, the CSRF guard, and graceful shutdown.
 
+pub mod client_address;
 pub mod config;
 pub mod csrf;
 pub mod layers;

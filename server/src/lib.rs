@@ -6,6 +6,7 @@
 //! Tests: `cargo test -p server` (the whole-app tests need `DATABASE_URL` pointing at a server
 //! where they may create databases).
 
+pub mod headers;
 pub mod oidc_client;
 pub mod routes;
 pub mod session_view;

@@ -3,7 +3,8 @@
 //! Loads what pages need from the session (and, on `/c/{token}`, what the link would do) before
 //! Leptos renders, so no page awaits anything while rendering (see `app::page_data` for why). A
 //! visitor without a session cookie costs nothing here; one with a cookie costs one read of
-//! `tower_sessions.session`.
+//! `tower_sessions.session`, and a logged-in one a query that the login still stands
+//! ([`still_logged_in`]).
 
 use crate::routes::{command, flash, login};
 use app::amount::offered;
@@ -11,11 +12,12 @@ use app::forms::Me;
 use app::page_data::SessionView;
 use app::ssr::AppState;
 use app::ssr::session_keys::{
-    CHOSEN_AMOUNT, COMMAND_OUTCOME, LOGOUT_STATE, REGISTER_OUTCOME, SETTINGS_NOTICE,
+    CHOSEN_AMOUNT, COMMAND_OUTCOME, LOGGED_IN_AT, LOGOUT_STATE, REGISTER_OUTCOME, SETTINGS_NOTICE,
 };
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::types::PersonId;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
@@ -46,11 +48,13 @@ pub async fn load(
     if is_page && let Some(token) = path.strip_prefix("/c/") {
         request.extensions_mut().insert(command::view(&state, token).await);
     }
-    let person = login::person(&session).await;
+    let (person, me) = match login::person(&session).await {
+        Some(id) => still_logged_in(&state, &session, id).await,
+        None => (None, None),
+    };
     if is_page && person.is_none() && PROTECTED.contains(&path.as_str()) {
         return Redirect::to(&format!("/login?next={path}")).into_response();
     }
-    // On /settings the page's data names the person too: one read of the person, not two.
     let my_data = match person {
         Some(id) if is_page && path == "/settings" => match app::ssr::my_data(&state.pool, id).await {
             Ok(data) => data,
@@ -61,27 +65,6 @@ pub async fn load(
             }
         },
         _ => None,
-    };
-    let me = match (person, &my_data) {
-        (None, _) => None,
-        (Some(_), Some(data)) => {
-            Some(Me { display_name: data.profile.name.clone(), supporter_number: data.supporter_number })
-        }
-        (Some(id), None) => match domain::person::get(&state.pool, id).await {
-            Ok(Some(p)) => Some(Me {
-                display_name: p.display_name.as_str().to_owned(),
-                supporter_number: p.supporter_number.map(|n| n.get()),
-            }),
-            // Deleted meanwhile: the session no longer stands for anyone.
-            Ok(None) => {
-                let _ = session.flush().await;
-                None
-            }
-            Err(error) => {
-                tracing::error!(?error, "could not load the logged-in person");
-                None
-            }
-        },
     };
     if let Some(data) = my_data {
         request.extensions_mut().insert(data);
@@ -99,6 +82,52 @@ pub async fn load(
         settings_notice,
     });
     next.run(request).await
+}
+
+/// The session's person if their login still stands, and how pages name them. A login ends
+/// (the session is emptied, so every later request is logged out too) when it is older than
+/// `session.absolute_hours`, when the person was erased, and when their account was disabled:
+/// checked on every request of a logged-in session, with one query by primary keys
+/// (`domain::person::for_session`). If the database cannot answer, the login stands for this
+/// request (whatever it then asks of the database fails as unavailable) without a name.
+async fn still_logged_in(
+    state: &AppState,
+    session: &Session,
+    id: PersonId,
+) -> (Option<PersonId>, Option<Me>) {
+    let since: Option<i64> = session.get(LOGGED_IN_AT).await.ok().flatten();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let max = i64::try_from(state.session_lifetime.as_secs()).unwrap_or(i64::MAX);
+    // A login without a start time (from before the limit existed, or forged) is too old.
+    if since.is_none_or(|since| now.saturating_sub(since) >= max || since > now + 60) {
+        tracing::info!(person = %id, "login too old: logged out");
+        end(session).await;
+        return (None, None);
+    }
+    match domain::person::for_session(&state.pool, id).await {
+        Ok(Some(p)) => (
+            Some(id),
+            Some(Me {
+                display_name: p.display_name.as_str().to_owned(),
+                supporter_number: p.supporter_number.map(|n| n.get()),
+            }),
+        ),
+        Ok(None) => {
+            tracing::info!(person = %id, "person erased or account disabled: logged out");
+            end(session).await;
+            (None, None)
+        }
+        Err(error) => {
+            tracing::error!(?error, "could not check the logged-in person");
+            (Some(id), None)
+        }
+    }
+}
+
+async fn end(session: &Session) {
+    if let Err(error) = session.flush().await {
+        tracing::warn!(%error, "could not end the session");
+    }
 }
 
 /// Whether the idp sent the browser back with the `state` of the logout we started (once).

@@ -5,12 +5,13 @@
 use crate::oidc_client::OidcClient;
 use crate::routes::login::LoginState;
 use crate::routes::{amount, command, health, language, login, register};
-use crate::session_view;
+use crate::{headers, session_view};
 use app::page_data::SiteInfo;
 use app::ssr::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::routing::{get, post};
+use hosting::client_address::{self, TrustedProxies};
 use hosting::config::{MailSettings, Settings};
 use hosting::csrf::{self, SameOrigin};
 use hosting::mail::Mailer;
@@ -69,6 +70,10 @@ impl Application {
             },
             public_origin: settings.public_origin(),
             secure_cookies: settings.secure_cookies(),
+            idp_origin: settings.idp.origin(),
+            session_lifetime: Duration::from_secs(
+                u64::try_from(settings.session.absolute_hours).unwrap_or(1).saturating_mul(3600),
+            ),
         };
         let router = router(state, settings, oidc);
         Ok(Self { listener, router, pool, mailer, mail: settings.mail.clone() })
@@ -88,7 +93,9 @@ impl Application {
         // Several instances may run: the queue hands each mail to exactly one of them.
         let mail = tokio::spawn(hosting::mail::run_worker(self.pool.clone(), self.mailer, self.mail));
         let prune = tokio::spawn(prune_command_links(self.pool.clone()));
-        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        // The peer address, for `hosting::client_address` (throttling).
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         cleanup.abort();
         mail.abort();
         prune.abort();
@@ -108,6 +115,7 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.session.idle_timeout_minutes)));
+    let trusted = TrustedProxies(Arc::from(settings.http.trusted_proxies.as_slice()));
     let same_origin = SameOrigin { origin: Arc::from(settings.public_origin()), exempt: Arc::new([]) };
 
     let routes = Router::new()
@@ -129,6 +137,8 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(same_origin, csrf::same_origin_only))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(trusted, client_address::remember))
+        .layer(axum::middleware::from_fn(headers::add))
         .layer(CompressionLayer::new());
     hosting::layers::common(routes, Duration::from_secs(settings.http.request_timeout_secs)).with_state(state)
 }

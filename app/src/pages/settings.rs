@@ -26,19 +26,49 @@ use leptos::server_fn::ServerFn;
 #[cfg(feature = "ssr")]
 mod server {
     use crate::forms::{MyData, SettingsError, SettingsNotice};
+    use crate::refusal::Refusal;
     use crate::ssr::{AppState, logged_in_person, my_data, session_keys, state};
     use domain::types::PersonId;
 
     pub const SOURCE: &str = "settings";
+
+    /// Where the request comes from (`hosting::client_address`, set by the server's middleware).
+    pub async fn client_address() -> std::net::IpAddr {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .map(|parts| hosting::client_address::ClientAddress::of(&parts.extensions))
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+    }
 
     /// The person, or why not.
     pub async fn person() -> Result<PersonId, SettingsError> {
         logged_in_person().await.ok_or(SettingsError::NotLoggedIn)
     }
 
-    pub fn failed(error: impl std::fmt::Debug) -> SettingsError {
-        tracing::error!(?error, "settings change failed");
-        SettingsError::Failed
+    /// A domain or database error, logged with its causes; the answer says only its kind (the
+    /// database being down is a 503, not a 500).
+    pub fn failed(error: impl Into<domain::DomainError>) -> SettingsError {
+        let error = error.into();
+        match Refusal::of_domain(&error) {
+            Refusal::Unavailable => {
+                tracing::warn!(?error, "settings change impossible now");
+                SettingsError::Unavailable
+            }
+            _ => {
+                tracing::error!(?error, "settings change failed");
+                SettingsError::Failed
+            }
+        }
+    }
+
+    /// Every server function's result goes out through here: an error gets the status of its
+    /// kind (`refusal.rs`), not server_fn's 500 for every `Err`.
+    // The server functions' own result type, passed through unchanged.
+    #[allow(clippy::result_large_err)]
+    pub fn answered<T>(result: Result<T, SettingsError>) -> Result<T, SettingsError> {
+        if let Err(error) = &result {
+            crate::refusal::ssr::set_server_fn_status(error.refusal());
+        }
+        result
     }
 
     /// A transaction for a change, and the state to finish it with.
@@ -96,49 +126,67 @@ pub async fn update_profile(
     city: String,
     region: String,
 ) -> Result<MyData, SettingsError> {
-    let person = server::person().await?;
-    let form = crate::forms::ProfileForm { name, country, street, extra, postal_code, city, region };
-    let profile =
-        form.check().map_err(|errors| SettingsError::Refused { form: form.cut(KEEP_CHARS), errors })?;
-    let actor = Actor::Person(person);
-    let (state, mut tx) = server::begin().await?;
-    domain::person::update_profile(
-        &mut tx,
-        Origin { actor: &actor, source: server::SOURCE },
-        person,
-        &profile,
+    server::answered(
+        async move {
+            let person = server::person().await?;
+            let form = crate::forms::ProfileForm { name, country, street, extra, postal_code, city, region };
+            let profile = form
+                .check()
+                .map_err(|errors| SettingsError::Refused { form: form.cut(KEEP_CHARS), errors })?;
+            let actor = Actor::Person(person);
+            let (state, mut tx) = server::begin().await?;
+            domain::person::update_profile(
+                &mut tx,
+                Origin { actor: &actor, source: server::SOURCE },
+                person,
+                &profile,
+            )
+            .await
+            .map_err(server::failed)?;
+            let data = server::finish(&state, tx, person).await?;
+            server::notice_for_plain_forms(SettingsNotice::Saved).await;
+            Ok(data)
+        }
+        .await,
     )
-    .await
-    .map_err(server::failed)?;
-    let data = server::finish(&state, tx, person).await?;
-    server::notice_for_plain_forms(SettingsNotice::Saved).await;
-    Ok(data)
 }
 
 #[server(prefix = "/api", endpoint = "settings/language")]
 pub async fn update_language(language: String) -> Result<MyData, SettingsError> {
-    let person = server::person().await?;
-    let language = domain::types::Language::try_from(language.as_str()).map_err(|_| SettingsError::Failed)?;
-    let actor = Actor::Person(person);
-    let (state, mut tx) = server::begin().await?;
-    domain::person::set_language(&mut tx, Origin { actor: &actor, source: server::SOURCE }, person, language)
-        .await
-        .map_err(server::failed)?;
-    let data = server::finish(&state, tx, person).await?;
-    // The pages follow the new language too (the cookie leptos_i18n reads).
-    {
-        let cookie = format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
-            crate::app::LANGUAGE_COOKIE,
-            language.code(),
-            if state.secure_cookies { "; Secure" } else { "" }
-        );
-        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
-            expect_context::<leptos_axum::ResponseOptions>().append_header(http::header::SET_COOKIE, value);
+    server::answered(
+        async move {
+            let person = server::person().await?;
+            let language = domain::types::Language::try_from(language.as_str())
+                .map_err(|_| SettingsError::BadRequest)?;
+            let actor = Actor::Person(person);
+            let (state, mut tx) = server::begin().await?;
+            domain::person::set_language(
+                &mut tx,
+                Origin { actor: &actor, source: server::SOURCE },
+                person,
+                language,
+            )
+            .await
+            .map_err(server::failed)?;
+            let data = server::finish(&state, tx, person).await?;
+            // The pages follow the new language too (the cookie leptos_i18n reads).
+            {
+                let cookie = format!(
+                    "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
+                    crate::app::LANGUAGE_COOKIE,
+                    language.code(),
+                    if state.secure_cookies { "; Secure" } else { "" }
+                );
+                if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+                    expect_context::<leptos_axum::ResponseOptions>()
+                        .append_header(http::header::SET_COOKIE, value);
+                }
+            }
+            server::notice_for_plain_forms(SettingsNotice::Saved).await;
+            Ok(data)
         }
-    }
-    server::notice_for_plain_forms(SettingsNotice::Saved).await;
-    Ok(data)
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "settings/lists")]
@@ -146,42 +194,70 @@ pub async fn update_lists(
     newsletter: Option<String>,
     campaigns: Option<String>,
 ) -> Result<MyData, SettingsError> {
-    use domain::consent::InfoList;
-    let person = server::person().await?;
-    let wanted: Vec<InfoList> = [(InfoList::Newsletter, newsletter), (InfoList::Campaigns, campaigns)]
-        .into_iter()
-        .filter_map(|(list, ticked)| ticked.map(|_| list))
-        .collect();
-    let actor = Actor::Person(person);
-    let (state, mut tx) = server::begin().await?;
-    domain::consent::set_all(&mut tx, Origin { actor: &actor, source: server::SOURCE }, person, &wanted)
-        .await
-        .map_err(server::failed)?;
-    let data = server::finish(&state, tx, person).await?;
-    server::notice_for_plain_forms(SettingsNotice::Saved).await;
-    Ok(data)
+    server::answered(
+        async move {
+            use domain::consent::InfoList;
+            let person = server::person().await?;
+            let wanted: Vec<InfoList> =
+                [(InfoList::Newsletter, newsletter), (InfoList::Campaigns, campaigns)]
+                    .into_iter()
+                    .filter_map(|(list, ticked)| ticked.map(|_| list))
+                    .collect();
+            let actor = Actor::Person(person);
+            let (state, mut tx) = server::begin().await?;
+            domain::consent::set_all(
+                &mut tx,
+                Origin { actor: &actor, source: server::SOURCE },
+                person,
+                &wanted,
+            )
+            .await
+            .map_err(server::failed)?;
+            let data = server::finish(&state, tx, person).await?;
+            server::notice_for_plain_forms(SettingsNotice::Saved).await;
+            Ok(data)
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "settings/email")]
 pub async fn add_email(email: String) -> Result<SettingsNotice, SettingsError> {
-    let person = server::person().await?;
-    let address = crate::forms::check::email(&email).map_err(|e| SettingsError::BadEmail {
-        typed: email.chars().take(KEEP_CHARS).collect(),
-        problem: e.problem.into(),
-    })?;
-    let state = crate::ssr::state().ok_or(SettingsError::Failed)?;
-    let mails = crate::mails::Writer {
-        organisation: state.site.organisation.clone(),
-        origin: state.public_origin.clone(),
-    };
-    let writer =
-        |language, name: &str, token: &secrecy::SecretString| mails.new_address(language, name, token);
-    domain::registration::request_email(&state.pool, person, &address, writer)
-        .await
-        .map_err(server::failed)?;
-    let notice = SettingsNotice::EmailLinkSent { address: address.as_str().to_owned() };
-    server::notice_for_plain_forms(notice.clone()).await;
-    Ok(notice)
+    server::answered(
+        async move {
+            let person = server::person().await?;
+            let address = crate::forms::check::email(&email).map_err(|e| SettingsError::BadEmail {
+                typed: email.chars().take(KEEP_CHARS).collect(),
+                problem: e.problem.into(),
+            })?;
+            let state = crate::ssr::state().ok_or(SettingsError::Failed)?;
+            // Counted per address asked for and per network, known address or not (the answer
+            // must not tell), before anything is looked up or mailed.
+            let client = server::client_address().await;
+            let attempt = domain::throttle::Attempt::keyed("add-email", address.as_str(), client);
+            if !domain::throttle::take(&state.pool, &attempt, domain::throttle::Limits::LINKS)
+                .await
+                .map_err(server::failed)?
+            {
+                tracing::info!("address mails throttled");
+                return Err(SettingsError::Throttled);
+            }
+            let mails = crate::mails::Writer {
+                organisation: state.site.organisation.clone(),
+                origin: state.public_origin.clone(),
+            };
+            let writer = |language, name: &str, token: &secrecy::SecretString| {
+                mails.new_address(language, name, token)
+            };
+            domain::registration::request_email(&state.pool, person, &address, writer)
+                .await
+                .map_err(server::failed)?;
+            let notice = SettingsNotice::EmailLinkSent { address: address.as_str().to_owned() };
+            server::notice_for_plain_forms(notice.clone()).await;
+            Ok(notice)
+        }
+        .await,
+    )
 }
 
 /// The address a form names, if it could be one of the person's at all.
@@ -232,12 +308,12 @@ async fn change_address(address: String, change: AddressChange) -> Result<MyData
 
 #[server(prefix = "/api", endpoint = "settings/email/remove")]
 pub async fn remove_email(address: String) -> Result<MyData, SettingsError> {
-    change_address(address, AddressChange::Remove).await
+    server::answered(async move { change_address(address, AddressChange::Remove).await }.await)
 }
 
 #[server(prefix = "/api", endpoint = "settings/email/primary")]
 pub async fn make_primary(address: String) -> Result<MyData, SettingsError> {
-    change_address(address, AddressChange::MakePrimary).await
+    server::answered(async move { change_address(address, AddressChange::MakePrimary).await }.await)
 }
 
 #[component]
@@ -310,6 +386,9 @@ fn general_error(i18n: leptos_i18n::I18nContext<Locale>, error: &SettingsError) 
         SettingsError::PrimaryKept => Some(t_string!(i18n, error_email_primary).to_string()),
         SettingsError::Unconfirmed => Some(t_string!(i18n, error_email_unverified).to_string()),
         SettingsError::BadEmail { .. } => None,
+        SettingsError::BadRequest => Some(t_string!(i18n, refusal_bad_input).to_string()),
+        SettingsError::Throttled => Some(t_string!(i18n, refusal_throttled).to_string()),
+        SettingsError::Unavailable => Some(t_string!(i18n, refusal_unavailable).to_string()),
     }
 }
 

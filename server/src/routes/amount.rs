@@ -3,9 +3,11 @@
 //! `POST /amount`: keeps the monthly amount picked on the landing page in the visitor's session
 //! and continues to `/register` (post, redirect, get: reloading never resubmits).
 
+use app::refusal::Refusal;
+use app::refusal::ssr::Answer;
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Redirect, Response};
-use http::StatusCode;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -14,14 +16,19 @@ pub struct AmountForm {
     amount: String,
 }
 
-pub async fn choose(session: Session, Form(form): Form<AmountForm>) -> Response {
-    let Some(amount) = app::amount::from_form(&form.amount) else {
-        return (StatusCode::BAD_REQUEST, "Please choose one of the amounts offered.\n").into_response();
+pub async fn choose(
+    session: Session,
+    headers: http::HeaderMap,
+    form: Result<Form<AmountForm>, FormRejection>,
+) -> Response {
+    // A missing field is refused like a wrong one (axum's own rejection text says more).
+    let Some(amount) = form.ok().and_then(|Form(form)| app::amount::from_form(&form.amount)) else {
+        return Answer::to(Refusal::BadInput, &headers).into_response();
     };
     if let Err(e) = session.insert(app::ssr::session_keys::CHOSEN_AMOUNT, amount).await {
+        // The session store is PostgreSQL: it failing means the database is unavailable.
         tracing::error!(error = %e, "could not store the chosen amount");
-        return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; please try again.\n")
-            .into_response();
+        return Answer::to(Refusal::Unavailable, &headers).into_response();
     }
     Redirect::to("/register").into_response()
 }

@@ -7,6 +7,7 @@
 use crate::routes::flash;
 use app::forms::{CommandOutcome, CommandView};
 use app::mails::Writer;
+use app::refusal::ssr::Answer;
 use app::ssr::AppState;
 use app::ssr::session_keys::COMMAND_OUTCOME;
 use axum::body::Bytes;
@@ -14,7 +15,6 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::command_link::{self, Command, Refusal};
 use domain::registration::{self, Done};
-use http::StatusCode;
 use tower_sessions::Session;
 
 /// What the link would do, for the page. Errors of the database show as an unknown link (the
@@ -41,6 +41,7 @@ pub async fn submit(
     State(state): State<AppState>,
     Path(token): Path<String>,
     session: Session,
+    headers: http::HeaderMap,
     body: Bytes,
 ) -> Response {
     let action =
@@ -84,7 +85,7 @@ pub async fn submit(
                 }
             }
         }
-        _ => return (StatusCode::BAD_REQUEST, "Unknown action.\n").into_response(),
+        _ => return Answer::to(app::refusal::Refusal::BadInput, &headers).into_response(),
     };
     flash::keep(&session, COMMAND_OUTCOME, &outcome).await;
     // The token came in the path; only characters of our tokens go back into a Location.

@@ -5,8 +5,11 @@
 //! the pages read and sends the reader back to where they were.
 
 use app::app::LANGUAGE_COOKIE;
+use app::refusal::Refusal;
+use app::refusal::ssr::Answer;
 use axum::Form;
 use axum::extract::State;
+use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Response};
 use domain::types::Language;
 use http::{HeaderValue, StatusCode, header};
@@ -24,10 +27,12 @@ pub struct SecureCookies(pub bool);
 
 pub async fn set(
     State(SecureCookies(secure)): State<SecureCookies>,
-    Form(form): Form<LanguageForm>,
+    headers: http::HeaderMap,
+    form: Result<Form<LanguageForm>, FormRejection>,
 ) -> Response {
+    let Ok(Form(form)) = form else { return Answer::to(Refusal::BadInput, &headers).into_response() };
     let Ok(language) = Language::try_from(form.language.as_str()) else {
-        return (StatusCode::BAD_REQUEST, "Unknown language.\n").into_response();
+        return Answer::to(Refusal::BadInput, &headers).into_response();
     };
     let cookie = format!(
         "{LANGUAGE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
@@ -36,7 +41,7 @@ pub async fn set(
     );
     let target = local_path(form.back.as_deref());
     let (Ok(cookie), Ok(location)) = (HeaderValue::from_str(&cookie), HeaderValue::from_str(target)) else {
-        return (StatusCode::BAD_REQUEST, "Bad request.\n").into_response();
+        return Answer::to(Refusal::BadInput, &headers).into_response();
     };
     (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, location)]).into_response()
 }

@@ -16,7 +16,7 @@
 use crate::oidc_client::{LoginError, OidcClient, Pending};
 use crate::routes::language::local_path;
 use app::forms::LoginProblem;
-use app::ssr::session_keys::{ID_TOKEN, LOGIN_PENDING, LOGOUT_STATE, PERSON};
+use app::ssr::session_keys::{ID_TOKEN, LOGGED_IN_AT, LOGIN_PENDING, LOGOUT_STATE, PERSON};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::types::PersonId;
@@ -138,6 +138,7 @@ pub async fn callback(
     let stored = async {
         session.cycle_id().await?;
         session.insert(PERSON, id).await?;
+        session.insert(LOGGED_IN_AT, time::OffsetDateTime::now_utc().unix_timestamp()).await?;
         session.insert(ID_TOKEN, &logged_in.id_token).await
     }
     .await;

@@ -7,17 +7,31 @@
 use crate::routes::flash;
 use app::forms::{RegisterForm, RegisterOutcome};
 use app::mails::Writer;
+use app::refusal::Refusal;
+use app::refusal::ssr::Answer;
 use app::ssr::AppState;
 use app::ssr::session_keys::REGISTER_OUTCOME;
-use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::throttle::{self, Attempt, Limits};
+use hosting::client_address::ClientAddress;
 use tower_sessions::Session;
 
 /// What is kept of a field for showing the form again; the rules refuse far less already.
 const KEEP_CHARS: usize = 300;
 
-pub async fn submit(State(state): State<AppState>, session: Session, body: Bytes) -> Response {
+/// Longest body accepted (the form's fields are far shorter).
+const MAX_BODY: usize = 64 * 1024;
+
+/// Mails to one address and from one network are throttled (`Limits::LINKS`: 5 per address
+/// and 50 per network in 15 minutes), counted whether the address is known or not, so the
+/// answer (429, the same for both) tells nothing about it.
+pub async fn submit(State(state): State<AppState>, session: Session, request: Request) -> Response {
+    let client = ClientAddress::of(request.extensions());
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return Answer::to(Refusal::BadInput, &parts.headers).into_response();
+    };
     let form = parse(&body);
     let outcome = match form.check() {
         Err(errors) => {
@@ -25,6 +39,15 @@ pub async fn submit(State(state): State<AppState>, session: Session, body: Bytes
             RegisterOutcome::Refused { form: kept(form), errors }
         }
         Ok(registration) => {
+            let attempt = Attempt::keyed("register", registration.email.as_str(), client);
+            match throttle::take(&state.pool, &attempt, Limits::LINKS).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!("registration mails throttled");
+                    return Answer::to(Refusal::Throttled, &parts.headers).into_response();
+                }
+                Err(error) => return failure(&error, &parts.headers).into_response(),
+            }
             let writer =
                 Writer { organisation: state.site.organisation.clone(), origin: state.public_origin.clone() };
             match domain::registration::register(&state.pool, &registration, |language, notice| {
@@ -33,6 +56,10 @@ pub async fn submit(State(state): State<AppState>, session: Session, body: Bytes
             .await
             {
                 Ok(()) => RegisterOutcome::Sent,
+                // Down: nothing could be kept in the session either, so say so at once.
+                Err(error) if Refusal::of_domain(&error) == Refusal::Unavailable => {
+                    return failure(&error, &parts.headers).into_response();
+                }
                 Err(error) => {
                     tracing::error!(?error, "registration failed");
                     RegisterOutcome::Failed { form: kept(form) }
@@ -42,6 +69,11 @@ pub async fn submit(State(state): State<AppState>, session: Session, body: Bytes
     };
     flash::keep(&session, REGISTER_OUTCOME, &outcome).await;
     Redirect::to("/register").into_response()
+}
+
+fn failure(error: &domain::DomainError, headers: &http::HeaderMap) -> Answer {
+    tracing::error!(?error, "registration impossible");
+    Answer::to(Refusal::of_domain(error), headers)
 }
 
 /// The form from `application/x-www-form-urlencoded`; unknown fields are ignored, a repeated

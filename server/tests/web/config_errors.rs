@@ -1,15 +1,24 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! Bad settings end the binary with one clear line naming what to fix, never a panic.
+//! Bad settings end the binary with one clear line naming what to fix, never a panic. The
+//! binary listens on port 0 here, never on the stack's ports (3000, 3001).
 
 use std::io::Write;
 use std::process::Command;
 
 fn server(config: Option<&std::path::Path>, env: &[(&str, &str)]) -> (i32, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    // Port 0 unless a test names one (or its file is broken and nothing binds): the default
+    // (3000) belongs to `scripts/run.sh`'s stack, and a test must neither take it nor fail
+    // because the stack holds it.
     command.env_remove("DATABASE_URL").env_remove("CDB_CONFIG").env("RUST_LOG", "off");
-    if let Some(path) = config {
-        command.arg("--config").arg(path);
+    match config {
+        Some(path) => {
+            command.arg("--config").arg(path);
+        }
+        None => {
+            command.env("CDB_HTTP__LISTEN", "127.0.0.1:0");
+        }
     }
     command.envs(env.iter().copied());
     let output = command.output().unwrap();
@@ -88,4 +97,14 @@ fn a_port_in_use_is_named() {
         line.starts_with(&format!("error: cannot listen on {addr} (http.listen / CDB_HTTP__LISTEN):")),
         "{line}"
     );
+}
+
+#[test]
+fn a_session_lifetime_below_one_is_refused_by_name() {
+    for (key, value) in [("CDB_SESSION__ABSOLUTE_HOURS", "0"), ("CDB_SESSION__IDLE_TIMEOUT_MINUTES", "-5")] {
+        let (code, stderr) = server(None, &[(key, value)]);
+        assert_eq!(code, 1);
+        let line = one_line(&stderr);
+        assert!(line.contains("session.") && line.contains("must be at least 1"), "{key}: {line}");
+    }
 }

@@ -44,10 +44,10 @@ async fn hostile_input_is_refused_or_neutralised(pool: PgPool) {
             post(vec![("language", "en".into()), ("back", back.into())], Some(&app.origin)).await.unwrap();
         assert_eq!(response.headers()["location"], "/", "{back}");
     }
-    // Unknown or hostile languages: a clear 400, no cookie.
+    // Unknown or hostile languages: a clear 422, no cookie.
     for language in ["fr", "de; Path=/; Domain=evil.example", "", &"x".repeat(100_000)] {
         let response = post(vec![("language", language.to_owned())], Some(&app.origin)).await.unwrap();
-        assert_eq!(response.status(), 400, "{language:.40}");
+        assert_eq!(response.status(), 422, "{language:.40}");
         assert!(response.headers().get("set-cookie").is_none());
     }
     // A malformed body.

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod config_errors;
+mod hardening;
 mod health;
 mod language;
 mod login;
@@ -38,6 +39,9 @@ pub fn test_settings() -> Settings {
     let mut settings = Settings::default();
     settings.http.listen = "127.0.0.1:0".parse().unwrap();
     settings.site.organisation = "Test Supporters <e.V.>".into();
+    // Nothing listens on port 1: a test without an idp of its own never reaches the one that
+    // `scripts/run.sh` runs on 3001.
+    settings.idp.public_url = "http://127.0.0.1:1".into();
     settings
 }
 

@@ -57,7 +57,8 @@ async fn register_confirm_by_link_and_get_a_supporter_number(pool: PgPool) {
     let body = body_text(&mails[0]);
     assert!(mails[0].contains("To: grace@example.org"), "{}", mails[0]);
     assert!(mails[0].contains("Content-Type: text/plain"), "plain text: markup in a name stays text");
-    assert!(body.contains("Hello <b>Grace</b> Hopper,"), "{body}");
+    // The name was typed by whoever typed the address: it is not in the mail (app::mails).
+    assert!(body.starts_with("Hello,") && !body.contains("Grace"), "{body}");
     assert!(body.contains(&format!("{}/c/", app.origin)), "{body}");
     let token = link_token(&mails[0]);
 
@@ -188,7 +189,7 @@ async fn tampered_expired_and_cross_site_links(pool: PgPool) {
         assert_eq!(response.status(), 303, "{bad}");
     }
     let response = post(&app, &format!("/c/{token}"), &[("action", "delete-everything")]).await;
-    assert_eq!(response.status(), 400);
+    assert_eq!(response.status(), 422);
 
     // Another site cannot make a visitor's browser confirm.
     let response = app
@@ -203,10 +204,7 @@ async fn tampered_expired_and_cross_site_links(pool: PgPool) {
     assert_eq!(count(&pool, "SELECT count(*) FROM command_link WHERE used_at IS NOT NULL").await, 0);
 
     // Expired: the page offers a fresh link, which goes to the same address, once.
-    sqlx::query("UPDATE command_link SET expires_at = now() - interval '1 minute'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    domain::testing::expire_command_links(&pool).await.unwrap();
     let (_, html) = app.get_html(&format!("/c/{token}"), &[]).await;
     assert!(html.contains("This link has expired") && html.contains(r#"value="renew""#), "{html}");
     post(&app, &format!("/c/{token}"), &[("action", "renew")]).await;

@@ -42,7 +42,7 @@ async fn amounts_we_do_not_offer_are_refused(pool: PgPool) {
     let app = spawn_app(pool).await;
     for amount in ["7", "-1", "25<script>", "99999999999", ""] {
         let response = choose(&app, amount).await;
-        assert_eq!(response.status(), 400, "{amount}");
+        assert_eq!(response.status(), 422, "{amount}");
         assert!(response.headers().get("set-cookie").is_none());
     }
     let missing = app

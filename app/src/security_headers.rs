@@ -1,0 +1,74 @@
+// SPDX-FileCopyrightText: 2026 Community Database contributors
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//! The Content-Security-Policy of my.*'s pages, with the nonce of each render.
+//!
+//! Leptos (through leptos_axum) makes a fresh nonce for every page it renders and puts it on
+//! the one inline script it writes, the module that loads and hydrates the islands
+//! (`HydrationScripts`); the shell sends the same nonce in the header ([`set_page_policy`]).
+//! Nothing else on a page is inline: no other script, no `style=` attribute, no event handler
+//! attribute. So scripts are ours (`'self'`, the bundle under `/pkg/`) or carry the nonce;
+//! `'wasm-unsafe-eval'` lets the browser compile the WebAssembly bundle and nothing else.
+//! Forms may post to us and lead to the idp (login and logout pass through it). Every other
+//! answer (server functions, plain routes, static files) gets [`STRICT`] from the server's
+//! header layer (`server/src/headers.rs`).
+
+/// For anything that is not a page: nothing may load, frame or be framed.
+pub const STRICT: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'";
+
+/// The policy of a page rendered with `nonce`; `idp_origin` is where forms may lead besides us.
+/// `reload` adds cargo-leptos's live-reload socket (`cargo leptos watch` only).
+pub fn content_security_policy(nonce: Option<&str>, idp_origin: &str, reload: Option<u32>) -> String {
+    let scripts = match nonce {
+        Some(nonce) => format!("'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
+        None => "'self' 'wasm-unsafe-eval'".to_owned(),
+    };
+    let reload =
+        reload.map(|port| format!(" ws://localhost:{port} ws://127.0.0.1:{port}")).unwrap_or_default();
+    format!(
+        "default-src 'none'; script-src {scripts}; style-src 'self'; img-src 'self'; font-src 'self'; \
+         connect-src 'self'{reload}; manifest-src 'self'; form-action 'self' {idp_origin}; \
+         frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+    )
+}
+
+/// In the shell, while a page renders: its policy, with this render's nonce, as a header.
+pub fn set_page_policy() {
+    use leptos::prelude::use_context;
+    let Some(options) = use_context::<leptos_axum::ResponseOptions>() else { return };
+    // Quietly absent while the route list is generated at start-up (no request, no state).
+    let Some(state) = use_context::<crate::ssr::AppState>() else { return };
+    let nonce = leptos::nonce::use_nonce();
+    let reload = std::env::var_os("LEPTOS_WATCH").map(|_| state.leptos_options.reload_port);
+    let policy = content_security_policy(nonce.as_deref(), &state.idp_origin, reload);
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        options.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_policy_allows_only_our_scripts_and_the_idp_for_forms() {
+        let policy = content_security_policy(Some("abc123"), "https://id.example.org", None);
+        for part in [
+            "default-src 'none'",
+            "script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';",
+            "form-action 'self' https://id.example.org;",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(policy.contains(part), "{part}: {policy}");
+        }
+        for never in ["'unsafe-inline'", "'unsafe-eval'", "*", "data:", "ws:"] {
+            assert!(!policy.contains(never), "{never}: {policy}");
+        }
+        assert!(
+            content_security_policy(None, "https://id.example.org", Some(3002))
+                .contains("ws://localhost:3002")
+        );
+    }
+}
