@@ -9,14 +9,20 @@
 # with and without a password check (bench/login.mjs). Our idp uses a throwaway cluster
 # (.local/pg-bench, port 5497) and port 3202; oidc-provider port 3203. Last, the same logins with
 # the idp checking passwords in OpenLDAP (the test directory of hosting::testing::Slapd).
-# Figures go in BENCHMARKS.md.
+# `scripts/bench-idp.sh burst` runs only the burst: 2,000 simultaneous logins with random names
+# from 249 loopback addresses (bench/login-burst.mjs), once as they come and once retrying each
+# 503 after its Retry-After; it reports the idp's peak RSS (VmHWM, reset before each run) and
+# the password checks per second. Figures go in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v wrk >/dev/null || { echo "install wrk: apt-get install wrk" >&2; exit 1; }
-export SQLX_OFFLINE=true
+only=${1:-all}
+[ "$only" = burst ] || command -v wrk >/dev/null || { echo "install wrk: apt-get install wrk" >&2; exit 1; }
+export SQLX_OFFLINE=${SQLX_OFFLINE:-true}
 cargo build --quiet --release -p idp -p cli
-cargo build --quiet --release -p hosting --features testing --example slapd
-(cd bench/oidc-provider && [ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund --loglevel=error)
+if [ "$only" != burst ]; then
+  cargo build --quiet --release -p hosting --features testing --example slapd
+  (cd bench/oidc-provider && [ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 admin=$(scripts/pg.sh start bench 5497)
 psql -q "$admin" -c "DROP DATABASE IF EXISTS bench_idp WITH (FORCE)" -c "CREATE DATABASE bench_idp"
@@ -31,6 +37,23 @@ secret=$(cat "$work/svc.secret")
 
 RUST_LOG=warn CDB_IDP__LISTEN=127.0.0.1:3202 CDB_IDP__PUBLIC_URL=http://127.0.0.1:3202 target/release/idp &
 ours=$!
+
+rss() { awk '/VmRSS/ { printf "%s %s", $2, $3 }' "/proc/$1/status"; }
+peak() { awk '/VmHWM/ { printf "%s %s", $2, $3 }' "/proc/$1/status"; }
+
+if [ "$only" = burst ]; then
+  trap 'kill $ours 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; scripts/pg.sh stop bench' EXIT
+  for _ in $(seq 1 50); do curl -sf http://127.0.0.1:3202/readyz >/dev/null && break; sleep 0.2; done
+  echo "cores: $(nproc); idle RSS: idp $(rss $ours)"
+  for retry in 0 1; do
+    echo 5 >"/proc/$ours/clear_refs" # resets VmHWM to the current RSS
+    ISSUER=http://127.0.0.1:3202 CLIENT_ID=web REDIRECT_URI=http://127.0.0.1:9/callback RETRY=$retry \
+      node bench/login-burst.mjs "${BURST:-2000}"
+    echo "RETRY=$retry: peak RSS during the burst $(peak $ours), RSS after $(rss $ours)"
+  done
+  exit 0
+fi
+
 PORT=3203 CLIENT_SECRET="$secret" NODE_ENV=production node bench/oidc-provider/server.mjs >/dev/null 2>&1 &
 theirs=$!
 slapd=
@@ -39,8 +62,6 @@ for port in 3202 3203; do
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/.well-known/openid-configuration" >/dev/null && break; sleep 0.2; done
 done
 
-rss() { awk '/VmRSS/ { printf "%s %s", $2, $3 }' "/proc/$1/status"; }
-peak() { awk '/VmHWM/ { printf "%s %s", $2, $3 }' "/proc/$1/status"; }
 echo "idle RSS: idp $(rss $ours), oidc-provider $(rss $theirs)"
 
 cat >"$work/token.lua" <<LUA

@@ -1,6 +1,6 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! `cdb-admin client ...` and `cdb-admin keys ...`: OIDC clients and signing keys.
+//! `cdb-admin client ...`: OIDC clients.
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -8,7 +8,7 @@ use domain::DomainError;
 use domain::audit::Origin;
 use domain::oidc::client::{self, Client, ClientKind, ClientSpec};
 use domain::oidc::types::RedirectUri;
-use domain::oidc::{ClientId, GrantType, Scopes, keys};
+use domain::oidc::{ClientId, GrantType, Scopes};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use std::path::{Path, PathBuf};
@@ -106,7 +106,7 @@ fn client_id(id: &str) -> anyhow::Result<ClientId> {
     ClientId::new(id).map_err(|_| anyhow!("client id {id:?}: use 1 to 64 letters, digits, '.', '_' or '-'"))
 }
 
-fn domain_error(e: DomainError) -> anyhow::Error {
+pub fn domain_error(e: DomainError) -> anyhow::Error {
     anyhow!("{e:?}")
 }
 
@@ -195,37 +195,6 @@ pub async fn run(pool: &PgPool, origin: Origin<'_>, command: ClientCommand) -> a
             client::delete(&mut tx, origin, &id).await.map_err(domain_error)?;
             tx.commit().await?;
             println!("client {id} deleted");
-        }
-    }
-    Ok(())
-}
-
-#[derive(Debug, Subcommand)]
-pub enum KeysCommand {
-    /// Start signing with a new key. The old key stays published until the tokens it signed
-    /// have expired; running idp instances pick the new key up within a minute.
-    Rotate,
-    /// List the signing keys.
-    List,
-}
-
-pub async fn keys(pool: &PgPool, origin: Origin<'_>, command: KeysCommand) -> anyhow::Result<()> {
-    match command {
-        KeysCommand::Rotate => {
-            let mut tx = pool.begin().await?;
-            let kid = keys::rotate(&mut tx, origin).await.map_err(domain_error)?;
-            tx.commit().await?;
-            println!("new signing key {kid}");
-        }
-        KeysCommand::List => {
-            // Ten years back: every key still kept, retired ones included.
-            for key in keys::published(pool, time::Duration::days(3650)).await.map_err(domain_error)? {
-                let state = match key.retired_at {
-                    None => "signing".to_owned(),
-                    Some(at) => format!("retired {at}"),
-                };
-                println!("{} ES256 created {} {state}", key.kid, key.created_at);
-            }
         }
     }
     Ok(())

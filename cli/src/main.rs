@@ -3,6 +3,7 @@
 //! `cdb-admin`: the staff command-line tool. Each command is a thin wrapper around `domain`.
 
 mod clients;
+mod keys;
 
 use clap::{Parser, Subcommand};
 use domain::audit::{Actor, Origin};
@@ -31,9 +32,8 @@ enum Command {
     /// Register and manage the applications that log people in through the idp.
     #[command(subcommand)]
     Client(clients::ClientCommand),
-    /// The idp's token signing keys.
-    #[command(subcommand)]
-    Keys(clients::KeysCommand),
+    /// The idp's token signing keys and the key-encryption keys that seal them.
+    Keys(keys::KeysArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,7 +81,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Client(command) => clients::run(&pool, origin, command).await?,
-        Command::Keys(command) => clients::keys(&pool, origin, command).await?,
+        Command::Keys(args) => keys::run(&pool, origin, args).await?,
     }
     Ok(())
 }

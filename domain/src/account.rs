@@ -148,7 +148,12 @@ pub async fn find_for_login<'e>(executor: impl PgExecutor<'e>, identifier: &str)
     .transpose()
 }
 
-/// Stores a new password hash for a built-in account and clears its failed-login counter.
+/// Changes the password of a built-in account (reset link, settings, staff) and clears its
+/// failed-login counter. A change means the old password may be known to someone else, so in
+/// the same transaction it ends every idp login session of the person, revokes every grant (with
+/// its refresh tokens; its access tokens turn inactive at `/userinfo` and `/introspect`) and
+/// voids every unused login link. The caller starts a new session afterwards if it logs the
+/// person in.
 #[tracing::instrument(name = "account::set_password", skip_all, fields(person = %person))]
 pub async fn set_password(
     tx: &mut Transaction<'_, Postgres>,
@@ -156,6 +161,34 @@ pub async fn set_password(
     person: PersonId,
     hash: &PasswordHash,
 ) -> Result<()> {
+    store_hash(tx, person, hash).await?;
+    let sessions = crate::oidc::login_session::end_all_for_person(tx, person).await?;
+    let grants = crate::oidc::grant::revoke_all_for_person(tx, person).await?;
+    crate::oidc::login_link::void_for_person(tx, person).await?;
+    audit::record(
+        tx,
+        origin,
+        Some(person),
+        Action::PasswordSet,
+        json!({ "login_sessions_ended": sessions, "grants_revoked": grants }),
+    )
+    .await
+}
+
+/// Stores a fresh hash of the *same* password (new argon2 parameters, after a successful
+/// login). Not a change: sessions and grants stay.
+#[tracing::instrument(name = "account::rehash_password", skip_all, fields(person = %person))]
+pub async fn rehash_password(
+    tx: &mut Transaction<'_, Postgres>,
+    origin: Origin<'_>,
+    person: PersonId,
+    hash: &PasswordHash,
+) -> Result<()> {
+    store_hash(tx, person, hash).await?;
+    audit::record(tx, origin, Some(person), Action::PasswordSet, json!({ "rehash": true })).await
+}
+
+async fn store_hash(tx: &mut Transaction<'_, Postgres>, person: PersonId, hash: &PasswordHash) -> Result<()> {
     let updated = sqlx::query!(
         r#"UPDATE account SET password_hash = $2, failed_logins = 0, updated_at = now()
            WHERE person_id = $1 AND directory = 'builtin'"#,
@@ -167,5 +200,21 @@ pub async fn set_password(
     if updated.rows_affected() == 0 {
         return Err(DomainError::NotFound("built-in account"));
     }
-    audit::record(tx, origin, Some(person), Action::PasswordSet, json!({})).await
+    Ok(())
+}
+
+/// Disables a person's account: the idp refuses its logins and grants, and my.* ends its
+/// sessions at their next request (`person::for_session`). `NotFound` without an account.
+#[tracing::instrument(name = "account::disable", skip_all, fields(person = %person))]
+pub async fn disable(tx: &mut Transaction<'_, Postgres>, origin: Origin<'_>, person: PersonId) -> Result<()> {
+    let updated = sqlx::query!(
+        "UPDATE account SET disabled = true, updated_at = now() WHERE person_id = $1",
+        person as PersonId,
+    )
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(DomainError::NotFound("account"));
+    }
+    audit::record(tx, origin, Some(person), Action::AccountDisabled, json!({})).await
 }

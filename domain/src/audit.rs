@@ -38,6 +38,7 @@ pub enum Action {
     ConsentWithdrawn,
     AccountCreated,
     PasswordSet,
+    AccountDisabled,
     GroupCreated,
     GroupMemberSet,
     GroupMemberRemoved,
@@ -46,6 +47,7 @@ pub enum Action {
     ClientSecretRotated,
     ClientDeleted,
     SigningKeyRotated,
+    SigningKeysRewrapped,
 }
 
 impl Action {
@@ -62,6 +64,7 @@ impl Action {
             Action::ConsentWithdrawn => "consent.withdrawn",
             Action::AccountCreated => "account.created",
             Action::PasswordSet => "account.password_set",
+            Action::AccountDisabled => "account.disabled",
             Action::GroupCreated => "group.created",
             Action::GroupMemberSet => "group.member_set",
             Action::GroupMemberRemoved => "group.member_removed",
@@ -70,6 +73,7 @@ impl Action {
             Action::ClientSecretRotated => "oidc.client_secret_rotated",
             Action::ClientDeleted => "oidc.client_deleted",
             Action::SigningKeyRotated => "oidc.signing_key_rotated",
+            Action::SigningKeysRewrapped => "oidc.signing_keys_rewrapped",
         }
     }
 }

@@ -25,6 +25,8 @@ pub mod oidc;
 pub mod password;
 pub mod person;
 pub mod registration;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod throttle;
 pub mod types;
 

@@ -85,9 +85,10 @@ async fn rehash(pool: &PgPool, person: PersonId, password: &SecretString) -> Res
     // A password accepted before may not meet today's length rules; keep its old hash then.
     let Ok(password) = Password::new(password.clone()) else { return Ok(()) };
     let fresh = password::hash(&password).await?;
-    // Audited by set_password, with "login" as the source.
+    // Audited by rehash_password, with "login" as the source.
     let mut tx = pool.begin().await?;
-    account::set_password(&mut tx, Origin { actor: &Actor::System, source: "login" }, person, &fresh).await?;
+    account::rehash_password(&mut tx, Origin { actor: &Actor::System, source: "login" }, person, &fresh)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -5,6 +5,15 @@
 //! Parameters follow OWASP's password storage cheat sheet (argon2id, 19 MiB, 2 passes, 1 lane).
 //! A hash made with other parameters still verifies; `needs_rehash` tells the caller to store a
 //! fresh one after a successful login.
+//!
+//! **At most one computation per core at a time, in the whole process** ([`workers`]): argon2
+//! is CPU-bound, so more at once only add 19 MiB each and make every one slower; a burst of
+//! logins used to start hundreds. Computations run on that many fixed threads; the rest wait in
+//! their queue (asynchronously, holding no runtime thread and no 19 MiB). A computation whose
+//! caller gave up still runs to its end on its thread, so it cannot make room for an extra one.
+//! How many may *wait* is the caller's business: the idp turns logins away past
+//! `idp.login_queue` (`idp::state::LoginQueue`). The threads are process-wide on purpose, as
+//! the cores they share are.
 
 use crate::types::{Field, InvalidValue, Problem};
 use crate::{DomainError, Result};
@@ -12,6 +21,50 @@ use argon2::password_hash::{PasswordHash as PhcHash, PasswordHasher, PasswordVer
 use argon2::{Algorithm, Argon2, Params, Version};
 use password_hash::rand_core::OsRng;
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, LazyLock, Mutex};
+
+/// How many argon2 computations run at once: the cores this process may use.
+pub fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs `f` on one of the `workers()` hashing threads (see the module header) and waits for it
+/// without holding a runtime thread. Fixed threads, not `spawn_blocking`: tokio's blocking
+/// pool starts a fresh thread whenever none is idle, and every thread keeps its own malloc
+/// arena with a 19 MiB block in it (460 MB after a burst of 2,000 logins, BENCHMARKS.md).
+async fn on_worker<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    static JOBS: LazyLock<Mutex<Sender<Job>>> = LazyLock::new(|| {
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..workers() {
+            let queue = queue.clone();
+            // A thread that cannot start leaves the others; with none, callers get errors.
+            let _ = std::thread::Builder::new().name(format!("argon2-{n}")).spawn(move || work(&queue));
+        }
+        Mutex::new(jobs)
+    });
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(f());
+    });
+    JOBS.lock().map_err(|_| DomainError::PasswordHash)?.send(job).map_err(|_| DomainError::PasswordHash)?;
+    // A panicking job drops `done`: an error here, and the thread lives on.
+    result.await.map_err(|_| DomainError::PasswordHash)
+}
+
+fn work(queue: &Mutex<Receiver<Job>>) {
+    loop {
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    }
+}
 
 /// A password as typed: at least 10 characters, and at most 1024 bytes so that a huge input
 /// cannot tie up a hashing thread. Its `Debug` shows nothing.
@@ -78,26 +131,29 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
 }
 
-/// Hashes a password with a fresh random salt, on a blocking thread.
+/// Hashes a password with a fresh random salt, on a hashing thread.
 pub async fn hash(password: &Password) -> Result<PasswordHash> {
     let secret = password.0.clone();
-    tokio::task::spawn_blocking(move || {
+    on_worker(move || {
+        #[cfg(test)]
+        let _running = running::enter();
         let salt = SaltString::generate(&mut OsRng);
         hasher()
             .hash_password(secret.expose_secret().as_bytes(), &salt)
             .map(|h| PasswordHash(h.to_string()))
             .map_err(|_| DomainError::PasswordHash)
     })
-    .await
-    .map_err(|_| DomainError::PasswordHash)?
+    .await?
 }
 
-/// Checks a password against a stored hash, on a blocking thread. `Ok(false)` for a wrong
+/// Checks a password against a stored hash, on a hashing thread. `Ok(false)` for a wrong
 /// password; the comparison inside argon2 is constant-time.
 pub async fn verify(password: &SecretString, hash: &PasswordHash) -> Result<bool> {
     let secret = password.clone();
     let phc = hash.0.clone();
-    tokio::task::spawn_blocking(move || {
+    on_worker(move || {
+        #[cfg(test)]
+        let _running = running::enter();
         let parsed = PhcHash::new(&phc).map_err(|_| DomainError::PasswordHash)?;
         if parsed.salt.is_none() || parsed.hash.is_none() {
             return Err(DomainError::PasswordHash);
@@ -110,8 +166,25 @@ pub async fn verify(password: &SecretString, hash: &PasswordHash) -> Result<bool
             Err(_) => Err(DomainError::PasswordHash),
         }
     })
-    .await
-    .map_err(|_| DomainError::PasswordHash)?
+    .await?
+}
+
+/// Counts computations running at once, for the test that they never exceed `workers()`.
+#[cfg(test)]
+mod running {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    static NOW: AtomicUsize = AtomicUsize::new(0);
+    pub static MOST: AtomicUsize = AtomicUsize::new(0);
+    pub struct Guard;
+    pub fn enter() -> Guard {
+        MOST.fetch_max(NOW.fetch_add(1, SeqCst) + 1, SeqCst);
+        Guard
+    }
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            NOW.fetch_sub(1, SeqCst);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -153,6 +226,22 @@ mod tests {
         assert!(Password::new("short".into()).is_err());
         assert!(Password::new("x".repeat(Password::MAX_BYTES + 1).into()).is_err());
         assert_eq!(format!("{:?}", password("correct horse battery")), "Password(..)");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_computations_run_at_once_than_there_are_cores() {
+        let hash = hash(&password("correct horse battery")).await.unwrap();
+        let tasks: Vec<_> = (0..4 * workers() + 4)
+            .map(|_| {
+                let hash = hash.clone();
+                tokio::spawn(async move { verify(&"correct horse battery".into(), &hash).await.unwrap() })
+            })
+            .collect();
+        for task in tasks {
+            assert!(task.await.unwrap());
+        }
+        let most = running::MOST.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..=workers()).contains(&most), "{most} at once on {} cores", workers());
     }
 
     #[tokio::test]

@@ -254,3 +254,29 @@ pub async fn set_language(
     }
     Ok(())
 }
+
+/// What a my.* session needs to know about its person on every request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPerson {
+    pub display_name: DisplayName,
+    pub supporter_number: Option<SupporterNumber>,
+}
+
+/// The person a session stands for, if they may still be logged in: `None` when the person was
+/// erased, has no account, or their account is disabled. One query by primary keys (`person.id`,
+/// `account.person_id`), cheap enough for every request of a logged-in person.
+#[tracing::instrument(name = "person::for_session", skip_all)]
+pub async fn for_session<'e>(executor: impl PgExecutor<'e>, id: PersonId) -> Result<Option<SessionPerson>> {
+    let row = sqlx::query!(
+        r#"SELECT p.display_name, p.supporter_number
+           FROM person p JOIN account a ON a.person_id = p.id
+           WHERE p.id = $1 AND NOT a.disabled"#,
+        id as PersonId,
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|r| SessionPerson {
+        display_name: DisplayName::from_db(r.display_name),
+        supporter_number: r.supporter_number.map(SupporterNumber::from_db),
+    }))
+}

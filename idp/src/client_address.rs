@@ -1,6 +1,7 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! The address a request really comes from, for throttling.
+//! The address a request really comes from, for throttling. The throttle then counts it by
+//! network (`domain::throttle::network`: IPv6 by /64, IPv4-mapped IPv6 as IPv4).
 
 use http::HeaderMap;
 use std::net::{IpAddr, SocketAddr};

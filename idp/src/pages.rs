@@ -68,7 +68,13 @@ pub enum LoginProblem {
     LinkMissing,
     /// The LDAP directory cannot be reached: a 503, and nobody's failure count goes up.
     DirectoryUnavailable,
+    /// Every place in the login queue is taken: a 503 with `Retry-After`, nothing counted.
+    Busy,
 }
+
+/// Seconds a login turned away as `Busy` is asked to wait: a full queue of 64 drains in well
+/// under a second on two cores (one check takes about 15 ms in a release build).
+pub const BUSY_RETRY_AFTER_SECS: u32 = 1;
 
 /// The login form. `hidden` are the authorization request's parameters, sent back with it.
 pub fn login(
@@ -84,7 +90,7 @@ pub fn login(
         Some(LoginProblem::Throttled) => StatusCode::TOO_MANY_REQUESTS,
         Some(LoginProblem::Missing | LoginProblem::LinkMissing) => StatusCode::BAD_REQUEST,
         Some(LoginProblem::Refused) => StatusCode::UNAUTHORIZED,
-        Some(LoginProblem::DirectoryUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
+        Some(LoginProblem::DirectoryUnavailable | LoginProblem::Busy) => StatusCode::SERVICE_UNAVAILABLE,
     };
     let message = problem.map(|p| match p {
         LoginProblem::Missing => td_string!(locale, login_missing),
@@ -92,6 +98,7 @@ pub fn login(
         LoginProblem::Throttled => td_string!(locale, login_throttled),
         LoginProblem::LinkMissing => td_string!(locale, login_link_missing),
         LoginProblem::DirectoryUnavailable => td_string!(locale, login_directory_unavailable),
+        LoginProblem::Busy => td_string!(locale, login_busy),
     });
     let invalid = problem.map(|_| "true");
     let described_by = problem.map(|_| "login-problem");
@@ -127,7 +134,11 @@ pub fn login(
             </p>
         </form>
     };
-    document(frame, td_string!(locale, login_title).to_string(), status, body)
+    let mut response = document(frame, td_string!(locale, login_title).to_string(), status, body);
+    if problem == Some(LoginProblem::Busy) {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_AFTER_SECS));
+    }
+    response
 }
 
 /// After a link was asked for: the same page whether or not one was sent.

@@ -7,7 +7,7 @@ use crate::endpoints::{
     authorize, discovery, health, introspect, link, login, logout, revoke, token, userinfo,
 };
 use crate::keyring::{self, KeyError, KeyRing};
-use crate::state::{AppState, Config};
+use crate::state::{AppState, Config, LoginQueue};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -70,12 +70,10 @@ impl Application {
             DirectoryChoice::Ldap => Arc::new(Federated { ldap: settings.ldap.directory()? }),
         };
         let pool = hosting::startup::open_database(settings, connect).await?;
-        if domain::oidc::keys::ensure(&pool).await.map_err(KeyError::from)? {
-            tracing::info!("created the first token signing key");
-        }
         let config = Config::from_settings(settings);
-        let keys = KeyRing::load(pool.clone(), config.access_token_lifetime).await?;
-        let state = AppState { pool, config: Arc::new(config), keys: Arc::new(keys), directory };
+        let keys = KeyRing::start(pool.clone(), &settings.idp, config.access_token_lifetime).await?;
+        let logins = LoginQueue::new(config.login_queue);
+        let state = AppState { pool, config: Arc::new(config), keys: Arc::new(keys), directory, logins };
         let router = router(state.clone(), settings);
         Ok(Self { listener, router, state, mailer, mail: settings.mail.clone() })
     }

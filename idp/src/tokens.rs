@@ -6,6 +6,9 @@
 //! Verification accepts ES256 only, needs a `kid` we published, and checks `typ`, so an ID token
 //! can never pass as an access token. `alg: none`, HMAC tricks with the public key and unknown
 //! keys all fail before any claim is read.
+//!
+//! Time is a parameter: every function that reads the clock takes `now` from its caller (the
+//! endpoint passes `OffsetDateTime::now_utc()`), so tests can check expiry at any instant.
 
 use crate::keyring::KeyRing;
 use base64::Engine;
@@ -123,8 +126,8 @@ impl AccessTokenClaims {
         scopes: &Scopes,
         lifetime: time::Duration,
         subject: Subject,
+        now: OffsetDateTime,
     ) -> Self {
-        let now = OffsetDateTime::now_utc();
         let (sub, gid, auth_time, groups) = match subject {
             Subject::Person { person, grant, auth_time, groups } => {
                 (person.to_string(), Some(grant), Some(auth_time.unix_timestamp()), groups)
@@ -182,12 +185,34 @@ pub enum Rejection {
     BadSignatureOrClaims,
 }
 
-async fn verify<T: for<'de> Deserialize<'de>>(
+/// Claims with an expiry, checked against the caller's `now`.
+trait Expiring {
+    fn exp(&self) -> i64;
+}
+
+impl Expiring for AccessTokenClaims {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
+impl Expiring for IdTokenClaims {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
+/// Whether a token expiring at `exp` (Unix seconds) is still valid at `now`, with the leeway.
+pub fn unexpired(exp: i64, now: OffsetDateTime) -> bool {
+    exp.saturating_add(LEEWAY_SECONDS as i64) > now.unix_timestamp()
+}
+
+async fn verify<T: for<'de> Deserialize<'de> + Expiring>(
     keys: &KeyRing,
     issuer: &str,
     token: &str,
     typ: Option<&str>,
-    check_expiry: bool,
+    expiry_at: Option<OffsetDateTime>,
 ) -> Result<T, Rejection> {
     if token.len() > MAX_TOKEN_LENGTH {
         return Err(Rejection::Malformed);
@@ -206,21 +231,28 @@ async fn verify<T: for<'de> Deserialize<'de>>(
     let mut validation = Validation::new(Algorithm::ES256);
     validation.set_issuer(&[issuer]);
     validation.validate_aud = false;
-    validation.validate_exp = check_expiry;
+    // Expiry is checked below against the caller's clock, not the library's.
+    validation.validate_exp = false;
     validation.leeway = LEEWAY_SECONDS;
     validation.set_required_spec_claims(&["iss", "sub", "exp", "iat"]);
-    jsonwebtoken::decode::<T>(token, &key, &validation)
+    let claims = jsonwebtoken::decode::<T>(token, &key, &validation)
         .map(|data| data.claims)
-        .map_err(|_| Rejection::BadSignatureOrClaims)
+        .map_err(|_| Rejection::BadSignatureOrClaims)?;
+    match expiry_at {
+        Some(now) if !unexpired(claims.exp(), now) => Err(Rejection::BadSignatureOrClaims),
+        _ => Ok(claims),
+    }
 }
 
-/// An access token we issued, signature and expiry checked (revocation is checked separately).
+/// An access token we issued, signature and expiry at `now` checked (revocation is checked
+/// separately).
 pub async fn verify_access_token(
     keys: &KeyRing,
     issuer: &str,
     token: &str,
+    now: OffsetDateTime,
 ) -> Result<AccessTokenClaims, Rejection> {
-    verify(keys, issuer, token, Some(ACCESS_TOKEN_TYPE), true).await
+    verify(keys, issuer, token, Some(ACCESS_TOKEN_TYPE), Some(now)).await
 }
 
 /// An ID token we issued, used as `id_token_hint`: it may have expired (OIDC RP-Initiated
@@ -230,5 +262,45 @@ pub async fn verify_id_token_hint(
     issuer: &str,
     token: &str,
 ) -> Result<IdTokenClaims, Rejection> {
-    verify(keys, issuer, token, Some(ID_TOKEN_TYPE), false).await
+    verify(keys, issuer, token, Some(ID_TOKEN_TYPE), None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-12-01 12:00 UTC.
+    fn noon() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_796_126_400).unwrap()
+    }
+
+    #[test]
+    fn expiry_is_judged_at_the_callers_now_with_leeway() {
+        let now = noon();
+        let exp = now.unix_timestamp();
+        assert!(unexpired(exp, now), "within the leeway");
+        assert!(unexpired(exp, now + time::Duration::seconds(29)));
+        assert!(!unexpired(exp, now + time::Duration::seconds(30)));
+        assert!(!unexpired(i64::MIN, now));
+        assert!(unexpired(i64::MAX, now));
+    }
+
+    #[test]
+    fn access_tokens_take_their_times_from_the_caller() {
+        let now = noon();
+        let client = ClientId::new("web-app").unwrap();
+        let scopes = Scopes::parse("openid").unwrap();
+        let claims = AccessTokenClaims::new(
+            "https://id.example.org",
+            &client,
+            &scopes,
+            time::Duration::minutes(10),
+            Subject::Client,
+            now,
+        );
+        assert_eq!(claims.iat, now.unix_timestamp());
+        assert_eq!(claims.exp, now.unix_timestamp() + 600);
+        assert!(unexpired(claims.exp, now + time::Duration::minutes(10)));
+        assert!(!unexpired(claims.exp, now + time::Duration::minutes(11)));
+    }
 }

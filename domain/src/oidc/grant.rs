@@ -7,7 +7,9 @@
 //! - a code is single use and lives 60 seconds; presenting a used code again revokes the grant
 //!   it started, so a stolen code cannot yield tokens and the tokens already issued die too;
 //! - the PKCE verifier must hash to the challenge (S256 only);
-//! - refresh tokens rotate; presenting a used one revokes the whole grant (reuse detection).
+//! - refresh tokens rotate; presenting a used one revokes the whole grant (reuse detection);
+//! - a refresh may narrow the scopes, never widen them (RFC 6749 §6); a request for more is
+//!   refused before the token is used, so the same token still works for a proper request.
 
 use super::secret::{self, SecretHash};
 use super::types::{ClientId, Scopes};
@@ -108,6 +110,9 @@ pub enum Refusal {
     VerifierMismatch,
     /// The person's account has been disabled since.
     AccountDisabled,
+    /// A refresh asked for scopes the grant does not have (`invalid_scope`, not
+    /// `invalid_grant`); the refresh token was left unused.
+    ScopeNotGranted,
 }
 
 /// Whether a PKCE verifier (RFC 7636 §4.1: 43–128 unreserved characters) hashes to `challenge`.
@@ -207,11 +212,14 @@ pub async fn issue_refresh_token<'e>(
     Ok(token)
 }
 
-/// Uses a refresh token: marks it used and issues its successor in the same grant.
+/// Uses a refresh token: marks it used and issues its successor in the same grant. With
+/// `requested` scopes, the returned grant carries those (they must be a subset of the grant's);
+/// asking for more is refused before anything changes.
 pub async fn rotate_refresh_token(
     pool: &PgPool,
     client: &ClientId,
     token: &str,
+    requested: Option<&Scopes>,
     lifetime: Duration,
 ) -> Result<std::result::Result<(Grant, SecretString), Refusal>> {
     if !secret::looks_like_secret(token) {
@@ -248,6 +256,12 @@ pub async fn rotate_refresh_token(
     let (Some(person), Some(false)) = (row.person, row.disabled) else {
         return Ok(Err(Refusal::AccountDisabled));
     };
+    let granted = Scopes::from_db(row.scopes);
+    let scopes = match requested {
+        Some(requested) if !requested.is_subset_of(&granted) => return Ok(Err(Refusal::ScopeNotGranted)),
+        Some(requested) => requested.clone(),
+        None => granted,
+    };
     sqlx::query!(
         "UPDATE oidc_refresh_token SET used_at = now() WHERE token_hash = $1",
         token_hash.as_bytes()
@@ -261,7 +275,7 @@ pub async fn rotate_refresh_token(
         client: client.clone(),
         person,
         login_session: row.login_session_id,
-        scopes: Scopes::from_db(row.scopes),
+        scopes,
         auth_time: row.auth_time,
     };
     Ok(Ok((grant, next)))
@@ -272,6 +286,18 @@ async fn revoke_grant_in(tx: &mut Transaction<'_, Postgres>, grant: Uuid) -> Res
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Revokes every grant of a person (their password changed): their refresh tokens stop working
+/// and their access tokens turn inactive. Returns how many grants were live.
+pub async fn revoke_all_for_person(tx: &mut Transaction<'_, Postgres>, person: PersonId) -> Result<u64> {
+    let revoked = sqlx::query!(
+        "UPDATE oidc_grant SET revoked_at = now() WHERE person_id = $1 AND revoked_at IS NULL",
+        person as PersonId,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(revoked.rows_affected())
 }
 
 /// Revokes the grant a refresh token belongs to, if `client` owns it (RFC 7009: a client can

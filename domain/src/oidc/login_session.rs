@@ -7,7 +7,7 @@ use super::secret::{self, SecretHash};
 use crate::Result;
 use crate::types::PersonId;
 use secrecy::SecretString;
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -75,4 +75,15 @@ pub async fn end(pool: &PgPool, id: Uuid) -> Result<()> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Ends every live session of a person (their password changed). Returns how many.
+pub async fn end_all_for_person(tx: &mut Transaction<'_, Postgres>, person: PersonId) -> Result<u64> {
+    let ended = sqlx::query!(
+        "UPDATE oidc_login_session SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL",
+        person as PersonId,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(ended.rows_affected())
 }

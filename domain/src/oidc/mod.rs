@@ -10,6 +10,7 @@
 pub mod claims;
 pub mod client;
 pub mod grant;
+pub mod kek;
 pub mod keys;
 pub mod login_link;
 pub mod login_session;

@@ -8,6 +8,7 @@ use domain::account::{self, Credential};
 use domain::audit::{Actor, Origin};
 use domain::oidc::client::{self, ClientKind, ClientSpec};
 use domain::oidc::grant::{self, CodeRequest, Refusal};
+use domain::oidc::kek::KeyEncryptionKeys;
 use domain::oidc::types::RedirectUri;
 use domain::oidc::{ClientId, GrantType, Scopes, keys, login_session};
 use domain::types::PersonId;
@@ -21,6 +22,10 @@ const VERIFIER: &str = "a-pkce-verifier-that-is-long-enough-0123456789";
 
 fn origin() -> Origin<'static> {
     Origin { actor: &Actor::System, source: SOURCE }
+}
+
+pub fn keks() -> KeyEncryptionKeys {
+    KeyEncryptionKeys::parse(&KeyEncryptionKeys::new_file_line("test-kek")).unwrap()
 }
 
 fn challenge(verifier: &str) -> String {
@@ -137,7 +142,7 @@ async fn a_code_is_redeemed_once_and_a_replay_revokes_its_grant(pool: PgPool) {
     assert_eq!(replay.unwrap_err(), Refusal::Replayed);
     assert!(!grant::access_token_is_active(&pool, jti, Some(redeemed.grant.id)).await.unwrap());
     let refreshed =
-        grant::rotate_refresh_token(&pool, &client, refresh.expose_secret(), Duration::days(1)).await;
+        grant::rotate_refresh_token(&pool, &client, refresh.expose_secret(), None, Duration::days(1)).await;
     assert_eq!(refreshed.unwrap().unwrap_err(), Refusal::Revoked);
 }
 
@@ -179,10 +184,7 @@ async fn an_expired_code_is_refused(pool: PgPool) {
     let (client, _) = web_client(&pool).await;
     let person = person_with_account(&pool).await;
     let code = code_for(&pool, &client, person).await;
-    sqlx::query("UPDATE oidc_authorization_code SET expires_at = now() - interval '1 second'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    domain::testing::expire_authorization_codes(&pool).await.unwrap();
     let expired = grant::redeem_code(&pool, &client, &code, REDIRECT, VERIFIER).await.unwrap();
     assert_eq!(expired.unwrap_err(), Refusal::Expired);
 }
@@ -197,7 +199,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family(pool: PgPool) {
     let first = grant::issue_refresh_token(&pool, grant_id, Duration::days(1)).await.unwrap();
 
     let (grant, second) =
-        grant::rotate_refresh_token(&pool, &client, first.expose_secret(), Duration::days(1))
+        grant::rotate_refresh_token(&pool, &client, first.expose_secret(), None, Duration::days(1))
             .await
             .unwrap()
             .unwrap();
@@ -205,11 +207,13 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family(pool: PgPool) {
     assert_ne!(first.expose_secret(), second.expose_secret());
 
     // The first token, used again (stolen copy): the whole family dies, the newest token too.
-    let reuse =
-        grant::rotate_refresh_token(&pool, &client, first.expose_secret(), Duration::days(1)).await.unwrap();
+    let reuse = grant::rotate_refresh_token(&pool, &client, first.expose_secret(), None, Duration::days(1))
+        .await
+        .unwrap();
     assert_eq!(reuse.unwrap_err(), Refusal::Replayed);
-    let newest =
-        grant::rotate_refresh_token(&pool, &client, second.expose_secret(), Duration::days(1)).await.unwrap();
+    let newest = grant::rotate_refresh_token(&pool, &client, second.expose_secret(), None, Duration::days(1))
+        .await
+        .unwrap();
     assert_eq!(newest.unwrap_err(), Refusal::Revoked);
 }
 
@@ -226,9 +230,10 @@ async fn disabling_an_account_stops_refresh_and_sessions(pool: PgPool) {
 
     sqlx::query("UPDATE account SET disabled = true").execute(&pool).await.unwrap();
     assert!(login_session::find(&pool, cookie.expose_secret()).await.unwrap().is_none());
-    let refused = grant::rotate_refresh_token(&pool, &client, refresh.expose_secret(), Duration::days(1))
-        .await
-        .unwrap();
+    let refused =
+        grant::rotate_refresh_token(&pool, &client, refresh.expose_secret(), None, Duration::days(1))
+            .await
+            .unwrap();
     assert_eq!(refused.unwrap_err(), Refusal::AccountDisabled);
     assert!(!grant::access_token_is_active(&pool, uuid::Uuid::new_v4(), Some(grant_id)).await.unwrap());
 }
@@ -241,22 +246,24 @@ async fn ending_a_login_session_revokes_its_grants(pool: PgPool) {
     let grant = grant::redeem_code(&pool, &client, &code, REDIRECT, VERIFIER).await.unwrap().unwrap().grant;
     let refresh = grant::issue_refresh_token(&pool, grant.id, Duration::days(1)).await.unwrap();
     login_session::end(&pool, grant.login_session.unwrap()).await.unwrap();
-    let refused = grant::rotate_refresh_token(&pool, &client, refresh.expose_secret(), Duration::days(1))
-        .await
-        .unwrap();
+    let refused =
+        grant::rotate_refresh_token(&pool, &client, refresh.expose_secret(), None, Duration::days(1))
+            .await
+            .unwrap();
     assert_eq!(refused.unwrap_err(), Refusal::Revoked);
 }
 
 #[sqlx::test(migrator = "domain::MIGRATOR")]
 async fn signing_keys_rotate_and_retired_keys_stay_published_for_a_token_lifetime(pool: PgPool) {
-    assert!(keys::ensure(&pool).await.unwrap(), "the first start makes a key");
-    assert!(!keys::ensure(&pool).await.unwrap(), "later starts keep it");
+    let keks = keks();
+    assert!(keys::ensure(&pool, &keks).await.unwrap(), "the first start makes a key");
+    assert!(!keys::ensure(&pool, &keks).await.unwrap(), "later starts keep it");
     let lifetime = Duration::minutes(10);
     let first = keys::published(&pool, lifetime).await.unwrap();
     assert_eq!(first.len(), 1);
 
     let mut tx = pool.begin().await.unwrap();
-    let new_kid = keys::rotate(&mut tx, origin()).await.unwrap();
+    let new_kid = keys::rotate(&mut tx, origin(), &keks).await.unwrap();
     tx.commit().await.unwrap();
     let after = keys::published(&pool, lifetime).await.unwrap();
     assert_eq!(
@@ -266,12 +273,102 @@ async fn signing_keys_rotate_and_retired_keys_stay_published_for_a_token_lifetim
     assert!(after[0].retired_at.is_none() && after[1].retired_at.is_some());
 
     // Once the lifetime has passed, the old key is neither published nor kept.
-    sqlx::query(
-        "UPDATE oidc_signing_key SET retired_at = now() - interval '11 minutes' WHERE retired_at IS NOT NULL",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    domain::testing::age_retired_signing_keys(&pool, Duration::minutes(11)).await.unwrap();
     assert_eq!(keys::published(&pool, lifetime).await.unwrap().len(), 1);
     assert_eq!(keys::prune(&pool, lifetime).await.unwrap(), 1);
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn a_refresh_asking_for_more_scope_leaves_the_token_unused(pool: PgPool) {
+    let (client, _) = web_client(&pool).await;
+    let person = person_with_account(&pool).await;
+    let code = code_for(&pool, &client, person).await; // openid email
+    let grant = grant::redeem_code(&pool, &client, &code, REDIRECT, VERIFIER).await.unwrap().unwrap().grant;
+    let refresh = grant::issue_refresh_token(&pool, grant.id, Duration::days(1)).await.unwrap();
+    let wider = Scopes::parse("openid email profile").unwrap();
+    let refused =
+        grant::rotate_refresh_token(&pool, &client, refresh.expose_secret(), Some(&wider), Duration::days(1))
+            .await
+            .unwrap();
+    assert_eq!(refused.unwrap_err(), Refusal::ScopeNotGranted);
+
+    let narrower = Scopes::parse("openid").unwrap();
+    let (narrowed, _) = grant::rotate_refresh_token(
+        &pool,
+        &client,
+        refresh.expose_secret(),
+        Some(&narrower),
+        Duration::days(1),
+    )
+    .await
+    .unwrap()
+    .expect("the refused request did not use the token");
+    assert_eq!(narrowed.scopes, narrower);
+    let again = grant::rotate_refresh_token(&pool, &client, refresh.expose_secret(), None, Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(again.unwrap_err(), Refusal::Replayed, "used once");
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn plaintext_keys_are_sealed_and_rewrap_moves_every_key_to_the_first_kek(pool: PgPool) {
+    let old_line = KeyEncryptionKeys::new_file_line("old");
+    let old = KeyEncryptionKeys::parse(&old_line).unwrap();
+    keys::ensure(&pool, &old).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    keys::rotate(&mut tx, origin(), &old).await.unwrap();
+    tx.commit().await.unwrap();
+    let lifetime = Duration::minutes(10);
+    let stored = keys::published(&pool, lifetime).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|k| !k.is_plaintext()), "new keys are sealed from the start");
+    let ders: Vec<Vec<u8>> =
+        stored.iter().map(|k| k.private_der(&old).unwrap().expose_secret().to_vec()).collect();
+
+    // One row as a release before sealing wrote it.
+    sqlx::query("UPDATE oidc_signing_key SET private_der = $2, sealed_private_key = NULL, kek_id = NULL WHERE kid = $1")
+        .bind(&stored[1].kid)
+        .bind(&ders[1])
+        .execute(&pool)
+        .await
+        .unwrap();
+    let report = keys::seal_plaintext(&pool, &old).await.unwrap();
+    assert_eq!((report.sealed, report.unopenable.len()), (1, 0));
+    let in_the_clear: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM oidc_signing_key WHERE private_der IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(in_the_clear, 0);
+    let sealed: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT sealed_private_key FROM oidc_signing_key").fetch_all(&pool).await.unwrap();
+    for bytes in &sealed {
+        for der in &ders {
+            assert!(!bytes.windows(der.len()).any(|w| w == der.as_slice()), "a key in the clear");
+        }
+    }
+
+    // Rotation of the KEK: the new one first, the old one kept until rewrap.
+    let new_line = KeyEncryptionKeys::new_file_line("new");
+    let both = KeyEncryptionKeys::parse(&format!("{new_line}{old_line}")).unwrap();
+    let only_new = KeyEncryptionKeys::parse(&new_line).unwrap();
+    let report = keys::seal_plaintext(&pool, &only_new).await.unwrap();
+    assert_eq!(report.unopenable.len(), 2, "the new KEK alone opens nothing yet");
+    let mut tx = pool.begin().await.unwrap();
+    let refused = keys::rewrap(&mut tx, origin(), &only_new).await;
+    assert!(matches!(refused, Err(keys::UnsealError::Key { .. })), "rewrap needs the old KEK too");
+    drop(tx);
+    let mut tx = pool.begin().await.unwrap();
+    assert_eq!(keys::rewrap(&mut tx, origin(), &both).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    for (key, der) in keys::published(&pool, lifetime).await.unwrap().iter().zip(&ders) {
+        assert_eq!(key.private_der(&only_new).unwrap().expose_secret(), der.as_slice(), "{}", key.kid);
+        assert!(key.private_der(&old).is_err());
+    }
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'oidc.signing_key%'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(actions.iter().any(|a| a == "oidc.signing_keys_rewrapped"), "{actions:?}");
 }

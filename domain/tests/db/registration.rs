@@ -119,10 +119,7 @@ async fn tampered_expired_and_renewed_links(pool: PgPool) {
         assert_eq!(command_link::peek(&pool, bad).await.unwrap(), Err(Refusal::Unknown), "{bad:?}");
         assert!(matches!(registration::perform(&pool, bad).await.unwrap(), Err(Refusal::Unknown)), "{bad:?}");
     }
-    sqlx::query("UPDATE command_link SET expires_at = now() - interval '1 second'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    domain::testing::expire_command_links(&pool).await.unwrap();
     assert!(matches!(registration::perform(&pool, &token).await.unwrap(), Err(Refusal::Expired { .. })));
 
     // An expired link buys one fresh link, mailed to the same address.
@@ -245,17 +242,8 @@ async fn the_consent_ledger_keeps_every_change(pool: PgPool) {
 async fn long_expired_links_are_pruned_recent_ones_kept(pool: PgPool) {
     let old = register(&pool, &form("Grace", "grace@example.org", &[])).await.unwrap();
     let recent = register(&pool, &form("Linus", "linus@example.org", &[])).await.unwrap();
-    let hash = |token: &str| domain::oidc::secret::SecretHash::of(token).as_bytes().to_vec();
-    sqlx::query("UPDATE command_link SET expires_at = now() - interval '31 days' WHERE token_hash = $1")
-        .bind(hash(&old))
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE command_link SET expires_at = now() - interval '29 days' WHERE token_hash = $1")
-        .bind(hash(&recent))
-        .execute(&pool)
-        .await
-        .unwrap();
+    domain::testing::expire_command_link(&pool, &old, time::Duration::days(31)).await.unwrap();
+    domain::testing::expire_command_link(&pool, &recent, time::Duration::days(29)).await.unwrap();
     assert_eq!(command_link::prune(&pool).await.unwrap(), 1);
     assert_eq!(command_link::peek(&pool, &old).await.unwrap(), Err(Refusal::Unknown));
     assert!(matches!(command_link::peek(&pool, &recent).await.unwrap(), Err(Refusal::Expired { .. })));

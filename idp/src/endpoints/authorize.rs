@@ -1,7 +1,8 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! `/authorize` (OIDC Core §3.1.2): the authorization code flow only, PKCE S256 required, exact
-//! redirect URIs, `prompt=none|login`, `max_age`, `ui_locales`.
+//! redirect URIs, `prompt=none|login` (`consent` and `select_account` are answered with
+//! `consent_required` and `account_selection_required`), `max_age`, `ui_locales`.
 //!
 //! Until the client and redirect URI are known to be genuine, errors are shown as a page: a
 //! redirect would let anyone use us to send people to any address (RFC 6749 §4.1.2.1).
@@ -58,9 +59,9 @@ impl AuthorizationRequest {
         fields
     }
 
-    /// Whether `session` is fresh enough for this request.
-    pub fn accepts_session(&self, session: &LoginSession) -> bool {
-        let age = (OffsetDateTime::now_utc() - session.authenticated_at).whole_seconds();
+    /// Whether `session` is fresh enough for this request at `now`.
+    pub fn accepts_session(&self, session: &LoginSession, now: OffsetDateTime) -> bool {
+        let age = (now - session.authenticated_at).whole_seconds();
         !self.prompt_login && self.max_age.is_none_or(|max| age <= max)
     }
 }
@@ -153,6 +154,21 @@ pub async fn validate(state: &AppState, params: &Params) -> Result<Authorization
     }
     if prompts.iter().any(|p| !matches!(*p, "none" | "login" | "consent" | "select_account")) {
         return Err(refuse("invalid_request", "unknown prompt value"));
+    }
+    // Known values we cannot honour are answered with their own error (OIDC Core §3.1.2.6),
+    // never silently ignored: the client asked for a screen that does not exist here. Consent
+    // is given by registering the client; a browser holds one login session.
+    if prompts.contains(&"consent") {
+        return Err(refuse(
+            "consent_required",
+            "prompt=consent is not supported: there is no consent screen",
+        ));
+    }
+    if prompts.contains(&"select_account") {
+        return Err(refuse(
+            "account_selection_required",
+            "prompt=select_account is not supported: a browser holds one login session",
+        ));
     }
     let max_age = match params.get("max_age") {
         None => None,
@@ -282,7 +298,9 @@ pub async fn authorize(
         None => None,
     };
     match session {
-        Some(session) if request.accepts_session(&session) => complete(&state, &request, &session).await,
+        Some(session) if request.accepts_session(&session, OffsetDateTime::now_utc()) => {
+            complete(&state, &request, &session).await
+        }
         _ if request.prompt_none => refuse(
             &state,
             &headers,

@@ -5,6 +5,11 @@
 //!
 //! Access tokens are introspected; anything else (refresh tokens included) is reported
 //! inactive, which RFC 7662 §2.2 allows for tokens a server chooses not to describe.
+//!
+//! A client learns only about tokens meant for it: a token whose `aud` does not name the asking
+//! client is reported `{"active": false}`, exactly like a forged one (RFC 7662 §4 lets the
+//! server decide which tokens a caller may ask about; RFC 9701 §5 names the same concern). So a
+//! resource server holding a stolen token of another client learns nothing from us.
 
 use crate::client_auth;
 use crate::error::{OAuthError, no_store};
@@ -34,7 +39,8 @@ async fn answer(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Re
         return Err(OAuthError::invalid_client(false));
     }
     let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    let info = describe(state, token).await?;
+    let now = OffsetDateTime::now_utc();
+    let info = describe(state, client.id.as_str(), token, now).await?;
     let wants_jwt = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| {
         accept.split(',').any(|t| t.trim().starts_with("application/token-introspection+jwt"))
     });
@@ -42,7 +48,7 @@ async fn answer(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Re
         let claims = json!({
             "iss": state.config.issuer,
             "aud": client.id.as_str(),
-            "iat": OffsetDateTime::now_utc().unix_timestamp(),
+            "iat": now.unix_timestamp(),
             "token_introspection": info,
         });
         let jwt = tokens::sign(&state.keys, INTROSPECTION_TYPE, &claims)?;
@@ -58,10 +64,19 @@ async fn answer(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Re
     Ok(response)
 }
 
-async fn describe(state: &AppState, token: &str) -> Result<Value, OAuthError> {
-    let Ok(claims) = tokens::verify_access_token(&state.keys, &state.config.issuer, token).await else {
+async fn describe(
+    state: &AppState,
+    asking: &str,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<Value, OAuthError> {
+    let Ok(claims) = tokens::verify_access_token(&state.keys, &state.config.issuer, token, now).await else {
         return Ok(json!({ "active": false }));
     };
+    if claims.aud != asking {
+        tracing::info!(client = asking, "introspection of a token meant for another client");
+        return Ok(json!({ "active": false }));
+    }
     if !grant::access_token_is_active(&state.pool, claims.jti, claims.gid).await? {
         return Ok(json!({ "active": false }));
     }

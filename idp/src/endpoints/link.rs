@@ -50,16 +50,8 @@ pub async fn request(
         );
     }
     let attempt = Attempt::link_request(identifier, address);
-    let allowed = async {
-        if !throttle::allows(&state.pool, &attempt, Limits::LINKS).await? {
-            return Ok(false);
-        }
-        // Every request counts, sent or not: the limit protects mailboxes, not passwords.
-        throttle::record_failure(&state.pool, &attempt, Limits::LINKS).await?;
-        Ok::<_, domain::DomainError>(true)
-    }
-    .await;
-    match allowed {
+    // Every request counts, sent or not: the limit protects mailboxes, not passwords.
+    match throttle::take(&state.pool, &attempt, Limits::LINKS).await {
         Ok(true) => {}
         Ok(false) => {
             tracing::info!(%address, "link request throttled");
@@ -273,8 +265,9 @@ async fn use_link(state: &AppState, token: &str, params: &Params) -> Result<Used
         let hash = password::hash(&password).await?;
         let actor = Actor::Person(link.person);
         let origin = Origin { actor: &actor, source: "password reset link" };
+        // Ends every login session of the person, revokes their grants and voids their other
+        // links, in this transaction: whoever knew the old password is out.
         domain::account::set_password(&mut tx, origin, link.person, &hash).await?;
-        login_link::void_for_person(&mut tx, link.person).await?;
     }
     tx.commit().await?;
     Ok(Used::Done(link))

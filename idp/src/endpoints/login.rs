@@ -3,11 +3,21 @@
 //! `POST /login`: the login form. The authorization request comes back in hidden fields and is
 //! checked again in full (the form is just another way to send it).
 //!
-//! Order matters: the throttle is asked before any password is checked, so a blocked guesser
-//! costs one small query; every refusal (unknown name, wrong password, disabled account) gives
-//! the same page after the same work (`domain::login`); success starts a new login session with
-//! a new cookie, never reusing one that existed before. The form's other buttons (`action=link`,
-//! `action=forgot`) ask for a mailed link instead (`link.rs`).
+//! Order matters:
+//! 1. A place in the login queue (`state::LoginQueue`): when every place is taken the form
+//!    comes back at once with 503 and `Retry-After`, nothing counted, no password checked.
+//! 2. The throttle counts the attempt before any password is checked, in one statement
+//!    (`domain::throttle::take`), so concurrent guesses cannot all pass before the first failure
+//!    is counted, and a blocked guesser costs one small query.
+//! 3. The password check: every refusal (unknown name, wrong password, disabled account) gives
+//!    the same page after the same work (`domain::login`). A success forgets the name's count
+//!    and refunds the address's; an attempt that could not be judged (directory or database
+//!    down) is refunded on both, so an outage locks nobody out.
+//! 4. Success starts a new login session with a new cookie, never reusing one that existed
+//!    before.
+//!
+//! The form's other buttons (`action=link`, `action=forgot`) ask for a mailed link instead
+//! (`link.rs`).
 
 use super::authorize::{self, Invalid};
 use super::link;
@@ -22,6 +32,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use domain::login::Outcome;
 use domain::oidc::login_link::Purpose;
+use domain::password::Password;
 use domain::throttle::{self, Attempt};
 use http::HeaderMap;
 use secrecy::SecretString;
@@ -66,30 +77,40 @@ pub async fn submit(
     if identifier.is_empty() || identifier.len() > 254 {
         return show_form(LoginProblem::Missing);
     }
+    // No password that long can have been set (`Password::MAX_BYTES`): refused unhashed, and
+    // uncounted, as it can be no guess. The answer depends on the length only, never on the name.
+    if password.len() > Password::MAX_BYTES {
+        return show_form(LoginProblem::Refused);
+    }
     let password = SecretString::from(password.to_owned());
 
+    let Some(_place) = state.logins.try_enter() else {
+        tracing::warn!("login queue full; answering 503");
+        return show_form(LoginProblem::Busy);
+    };
     let attempt = Attempt::new(identifier, address);
-    let limits = state.config.throttle;
-    let outcome = async {
-        if !throttle::allows(&state.pool, &attempt, limits).await? {
-            return Ok(None);
-        }
-        let outcome = state.directory.check_password(&state.pool, identifier, &password).await?;
-        match outcome {
-            Outcome::Refused => throttle::record_failure(&state.pool, &attempt, limits).await?,
-            Outcome::Authenticated(_) => throttle::record_success(&state.pool, &attempt).await?,
-        }
-        Ok::<_, domain::DomainError>(Some(outcome))
-    }
-    .await;
-    let person = match outcome {
-        Ok(Some(Outcome::Authenticated(person))) => person,
-        Ok(Some(Outcome::Refused)) => return show_form(LoginProblem::Refused),
-        Ok(None) => {
+    match throttle::take(&state.pool, &attempt, state.config.throttle).await {
+        Ok(true) => {}
+        Ok(false) => {
             tracing::info!(%address, "login throttled");
             return show_form(LoginProblem::Throttled);
         }
-        // No failure was counted: an outage must not lock anyone out.
+        Err(e) => {
+            tracing::error!(error = ?e, "counting the login attempt failed");
+            return pages::unavailable(frame);
+        }
+    }
+    let outcome = state.directory.check_password(&state.pool, identifier, &password).await;
+    if outcome.is_err() {
+        // Not judged, so not counted: an outage must not lock anyone out.
+        if let Err(e) = throttle::refund(&state.pool, &attempt).await {
+            tracing::warn!(error = ?e, "refunding a login attempt that could not be judged failed");
+        }
+    }
+    let person = match outcome {
+        Ok(Outcome::Authenticated(person)) => person,
+        // The attempt stays counted.
+        Ok(Outcome::Refused) => return show_form(LoginProblem::Refused),
         Err(domain::DomainError::DirectoryUnavailable(reason)) => {
             tracing::error!(reason, "the LDAP directory is unavailable");
             return show_form(LoginProblem::DirectoryUnavailable);
@@ -99,6 +120,10 @@ pub async fn submit(
             return pages::unavailable(frame);
         }
     };
+    // The person is who they say; a counter we could not reset is no reason to refuse them.
+    if let Err(e) = throttle::record_success(&state.pool, &attempt).await {
+        tracing::warn!(error = ?e, "clearing the login throttle after a success failed");
+    }
     let Some((session, cookie)) = super::start_login_session(&state, person).await else {
         return pages::unavailable(frame);
     };

@@ -2,9 +2,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! `/logout`, the `end_session_endpoint` (OIDC RP-Initiated Logout 1.0).
 //!
-//! With an `id_token_hint` we signed for the person logged in here, the session ends at once;
-//! otherwise the person is asked first (a POST, CSRF-protected), so a link on another site
-//! cannot log anyone out. `post_logout_redirect_uri` must be registered for the client, exactly,
+//! With an `id_token_hint` we signed for this very login session (its `sid`, the session id ID
+//! tokens carry), the session ends at once; otherwise the person is asked first (a POST,
+//! CSRF-protected), so a link on another site cannot log anyone out. A hint from another
+//! session of the same person (an old ID token, another browser) is asked about too: it proves
+//! that a client once logged the person in, not that this browser's session is the one meant. `post_logout_redirect_uri` must be registered for the client, exactly,
 //! and the client must be known from the hint or `client_id`.
 
 use super::SESSION_COOKIE;
@@ -12,7 +14,7 @@ use crate::locale;
 use crate::pages::{self, Frame};
 use crate::params::Params;
 use crate::state::AppState;
-use crate::tokens;
+use crate::tokens::{self, IdTokenClaims};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -94,7 +96,7 @@ async fn end_session(
         Some(cookie) => login_session::find(&state.pool, cookie.value()).await.ok().flatten(),
         None => None,
     };
-    let hint_matches = hint.as_ref().is_some_and(|h| session.is_none_or(|s| h.sub == s.person.to_string()));
+    let hint_matches = hint.as_ref().is_some_and(|h| session.is_none_or(|s| hint_names_session(h, &s)));
     let confirmed = method == Method::POST && params.get("confirm") == Some("yes");
     if session.is_some() && !hint_matches && !confirmed {
         let mut hidden = Vec::new();
@@ -125,4 +127,9 @@ async fn end_session(
         None => pages::logged_out(frame),
     };
     (jar, answer).into_response()
+}
+
+/// Whether an ID token hint was issued in `session`: its person and its `sid`.
+fn hint_names_session(hint: &IdTokenClaims, session: &LoginSession) -> bool {
+    hint.sid == Some(session.id) && hint.sub == session.person.to_string()
 }

@@ -24,11 +24,11 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
         if grant::revoke_by_refresh_token(&state.pool, &client.id, token).await? {
             return Ok(());
         }
-        if let Ok(claims) = tokens::verify_access_token(&state.keys, &state.config.issuer, token).await
+        let now = OffsetDateTime::now_utc();
+        if let Ok(claims) = tokens::verify_access_token(&state.keys, &state.config.issuer, token, now).await
             && claims.client_id == client.id.as_str()
         {
-            let expires_at =
-                OffsetDateTime::from_unix_timestamp(claims.exp).unwrap_or_else(|_| OffsetDateTime::now_utc());
+            let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp).unwrap_or(now);
             grant::revoke_access_token(&state.pool, claims.jti, expires_at).await?;
         }
         Ok::<_, OAuthError>(())

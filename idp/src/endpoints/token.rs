@@ -67,6 +67,10 @@ fn required<'a>(params: &'a Params, name: &'static str) -> Result<&'a str, OAuth
 
 fn refused(refusal: Refusal, client: &Client) -> OAuthError {
     tracing::info!(client = %client.id, ?refusal, "grant refused");
+    if refusal == Refusal::ScopeNotGranted {
+        // RFC 6749 §6: a refresh may narrow the scopes, never widen them.
+        return OAuthError::invalid_scope("a refresh cannot add scopes");
+    }
     OAuthError::invalid_grant(match refusal {
         Refusal::RedirectMismatch => "redirect_uri differs from the authorization request",
         Refusal::VerifierMismatch => "code_verifier does not match the code_challenge",
@@ -108,18 +112,14 @@ async fn refresh_token(
         .map(Scopes::parse)
         .transpose()
         .map_err(|_| OAuthError::invalid_scope("scope is malformed"))?;
+    // The scopes are checked before the token is used: a request for more is refused and the
+    // token keeps working (the grant carries the scopes of this response).
+    let lifetime = state.config.refresh_token_lifetime;
     let (grant, next) =
-        grant::rotate_refresh_token(&state.pool, &client.id, token, state.config.refresh_token_lifetime)
+        grant::rotate_refresh_token(&state.pool, &client.id, token, requested.as_ref(), lifetime)
             .await?
             .map_err(|refusal| refused(refusal, client))?;
-    // A refresh may narrow the scopes, never widen them (RFC 6749 §6).
-    let scopes = match requested {
-        Some(requested) if !requested.is_subset_of(&grant.scopes) => {
-            return Err(OAuthError::invalid_scope("a refresh cannot add scopes"));
-        }
-        Some(requested) => requested,
-        None => grant.scopes.clone(),
-    };
+    let scopes = grant.scopes.clone();
     issue_for_person(state, &grant, &scopes, None, Some(next)).await
 }
 
@@ -134,14 +134,20 @@ async fn issue_for_person(
         .await?
         .ok_or_else(|| OAuthError::invalid_grant("the account is disabled"))?;
     let config = &state.config;
+    let now = OffsetDateTime::now_utc();
     let groups = scopes.contains(Scope::GROUPS).then(|| person.groups.clone());
     let subject =
         Subject::Person { person: grant.person, grant: grant.id, auth_time: grant.auth_time, groups };
-    let access =
-        AccessTokenClaims::new(&config.issuer, &grant.client, scopes, config.access_token_lifetime, subject);
+    let access = AccessTokenClaims::new(
+        &config.issuer,
+        &grant.client,
+        scopes,
+        config.access_token_lifetime,
+        subject,
+        now,
+    );
     let access_token = tokens::sign(&state.keys, ACCESS_TOKEN_TYPE, &access)?;
     let id_token = if scopes.contains(Scope::OPENID) {
-        let now = OffsetDateTime::now_utc();
         let claims = IdTokenClaims {
             iss: config.issuer.clone(),
             sub: grant.person.to_string(),
@@ -150,6 +156,8 @@ async fn issue_for_person(
             iat: now.unix_timestamp(),
             auth_time: grant.auth_time.unix_timestamp(),
             nonce,
+            // The login session, so RP-initiated logout can tell this browser's session from
+            // the person's others (OIDC Front-/Back-Channel Logout §2, `sid`).
             sid: grant.login_session,
             at_hash: Some(tokens::at_hash(&access_token)),
             profile: ProfileClaims::for_scopes(&person, scopes),
@@ -190,6 +198,7 @@ async fn client_credentials(
         &scopes,
         config.access_token_lifetime,
         Subject::Client,
+        OffsetDateTime::now_utc(),
     );
     Ok(TokenResponse {
         access_token: tokens::sign(&state.keys, ACCESS_TOKEN_TYPE, &access)?,

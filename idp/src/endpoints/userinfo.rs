@@ -21,12 +21,13 @@ pub async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<AccessToken
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .ok_or_else(OAuthError::invalid_token)?;
-    let claims = tokens::verify_access_token(&state.keys, &state.config.issuer, token.trim()).await.map_err(
-        |rejection| {
+    let now = time::OffsetDateTime::now_utc();
+    let claims = tokens::verify_access_token(&state.keys, &state.config.issuer, token.trim(), now)
+        .await
+        .map_err(|rejection| {
             tracing::info!(?rejection, "bearer token rejected");
             OAuthError::invalid_token()
-        },
-    )?;
+        })?;
     if !grant::access_token_is_active(&state.pool, claims.jti, claims.gid).await? {
         return Err(OAuthError::invalid_token());
     }

@@ -138,10 +138,7 @@ async fn codes_are_single_use_and_bound_to_client_redirect_and_verifier(pool: Pg
     assert_eq!(info.status(), 401, "a replayed code revokes what it issued");
 
     let code = idp.code().await;
-    sqlx::query("UPDATE oidc_authorization_code SET expires_at = now() - interval '1 second'")
-        .execute(&idp.pool)
-        .await
-        .unwrap();
+    domain::testing::expire_authorization_codes(&idp.pool).await.unwrap();
     assert_eq!(idp.exchange(&code).await.json::<Value>().await.unwrap()["error"], "invalid_grant", "expired");
 }
 

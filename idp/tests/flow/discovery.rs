@@ -38,7 +38,8 @@ async fn the_jwks_publishes_public_keys_only_and_follows_rotation(pool: PgPool) 
 
     let mut tx = idp.pool.begin().await.unwrap();
     let origin = domain::audit::Origin { actor: &domain::audit::Actor::System, source: "test" };
-    let new_kid = domain::oidc::keys::rotate(&mut tx, origin).await.unwrap();
+    let new_kid =
+        domain::oidc::keys::rotate(&mut tx, origin, idp.state.keys.key_encryption_keys()).await.unwrap();
     tx.commit().await.unwrap();
     idp.state.keys.reload().await.unwrap(); // what every instance does each minute
 

@@ -62,10 +62,7 @@ async fn a_second_client_request_is_answered_from_the_login_session(pool: PgPool
 
     let forced = idp.browser.get(idp.authorize_url(&[("prompt", "login")])).send().await.unwrap();
     assert_eq!(forced.status(), 200, "prompt=login shows the form again");
-    sqlx::query("UPDATE oidc_login_session SET authenticated_at = now() - interval '2 minutes'")
-        .execute(&idp.pool)
-        .await
-        .unwrap();
+    domain::testing::age_login_sessions(&idp.pool, time::Duration::minutes(2)).await.unwrap();
     let stale = idp.browser.get(idp.authorize_url(&[("max_age", "60")])).send().await.unwrap();
     assert_eq!(stale.status(), 200, "max_age asks for a new login");
 }

@@ -190,10 +190,7 @@ async fn expired_tampered_and_disabled_links_get_a_friendly_page(pool: PgPool) {
         .unwrap();
 
     // Expired: refused, with a way back to the login.
-    sqlx::query("UPDATE oidc_login_link SET expires_at = now() - interval '1 second'")
-        .execute(&idp.pool)
-        .await
-        .unwrap();
+    domain::testing::expire_login_links(&idp.pool).await.unwrap();
     let expired = use_link(&idp, &token, &[]).await;
     assert_eq!(expired.status(), 410);
     assert!(expired.text().await.unwrap().contains("href=\"/authorize?"));

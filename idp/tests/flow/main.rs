@@ -10,10 +10,13 @@
 mod attacks;
 mod config_errors;
 mod discovery;
+mod keys_at_rest;
 mod ldap;
 mod login_flow;
+mod login_limits;
 mod login_links;
 mod service_tokens;
+mod sessions_and_tokens;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
