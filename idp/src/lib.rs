@@ -10,7 +10,6 @@
 //! Tests: `cargo test -p idp` (needs `DATABASE_URL` pointing at a server where tests may create
 //! databases).
 
-pub mod client_address;
 pub mod client_auth;
 pub mod endpoints;
 pub mod error;

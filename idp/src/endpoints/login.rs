@@ -21,7 +21,6 @@
 
 use super::authorize::{self, Invalid};
 use super::link;
-use crate::client_address;
 use crate::locale;
 use crate::pages::{self, Frame, LoginProblem};
 use crate::params::Params;
@@ -34,6 +33,7 @@ use domain::login::Outcome;
 use domain::oidc::login_link::Purpose;
 use domain::password::Password;
 use domain::throttle::{self, Attempt};
+use hosting::client_address;
 use http::HeaderMap;
 use secrecy::SecretString;
 use std::net::SocketAddr;
