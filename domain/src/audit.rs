@@ -48,6 +48,15 @@ pub enum Action {
     ClientDeleted,
     SigningKeyRotated,
     SigningKeysRewrapped,
+    PledgeCreated,
+    PledgeJoined,
+    PledgeChanged,
+    PledgeEnded,
+    PaymentRegistered,
+    PaymentAdjusted,
+    StatementImported,
+    StatementEntryAssigned,
+    FlagResolved,
 }
 
 impl Action {
@@ -74,6 +83,15 @@ impl Action {
             Action::ClientDeleted => "oidc.client_deleted",
             Action::SigningKeyRotated => "oidc.signing_key_rotated",
             Action::SigningKeysRewrapped => "oidc.signing_keys_rewrapped",
+            Action::PledgeCreated => "pledge.created",
+            Action::PledgeJoined => "pledge.joined",
+            Action::PledgeChanged => "pledge.changed",
+            Action::PledgeEnded => "pledge.ended",
+            Action::PaymentRegistered => "payment.registered",
+            Action::PaymentAdjusted => "payment.adjusted",
+            Action::StatementImported => "payment.statement_imported",
+            Action::StatementEntryAssigned => "payment.statement_entry_assigned",
+            Action::FlagResolved => "payment.flag_resolved",
         }
     }
 }

@@ -12,7 +12,7 @@
 
 use crate::Result;
 use crate::oidc::secret::{self, SecretHash};
-use crate::types::{Email, PersonId};
+use crate::types::{Email, PersonId, PledgeId};
 use secrecy::SecretString;
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use time::{Duration, OffsetDateTime};
@@ -27,9 +27,17 @@ use crate::consent::InfoList;
 pub enum Command {
     /// Confirms the address given at registration: verifies it, records the consents chosen in
     /// the form and assigns the supporter number.
-    ConfirmRegistration { lists: Vec<InfoList> },
+    /// With a pledge (a visitor's donate form), the pledge joins the person too.
+    ConfirmRegistration {
+        lists: Vec<InfoList>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pledge: Option<PledgeId>,
+    },
     /// Adds `address` to the person's verified addresses.
     ConfirmEmail { address: String },
+    /// Gives a pledge made with a confirmed supporter's address (by someone not logged in) to
+    /// that supporter.
+    ConfirmDonation { pledge: PledgeId },
 }
 
 impl Command {
@@ -38,6 +46,7 @@ impl Command {
         match self {
             Command::ConfirmRegistration { .. } => "confirm_registration",
             Command::ConfirmEmail { .. } => "confirm_email",
+            Command::ConfirmDonation { .. } => "confirm_donation",
         }
     }
 
@@ -47,13 +56,14 @@ impl Command {
             // People register and read the mail days later.
             Command::ConfirmRegistration { .. } => Duration::days(7),
             Command::ConfirmEmail { .. } => Duration::days(2),
+            Command::ConfirmDonation { .. } => Duration::days(7),
         }
     }
 
     /// Where the link is mailed: the address it confirms.
     pub fn address(&self) -> Option<Email> {
         match self {
-            Command::ConfirmRegistration { .. } => None,
+            Command::ConfirmRegistration { .. } | Command::ConfirmDonation { .. } => None,
             Command::ConfirmEmail { address } => Some(Email::from_db(address.clone())),
         }
     }

@@ -8,7 +8,12 @@ use crate::audit::{Actor, Origin};
 use crate::email::{self, Verification};
 use crate::group::{self, GroupRole};
 use crate::password::{self, Password};
+use crate::payment::notice::{ThankYouWriter, Thanks};
+use crate::payment::payment::{self as payments, NewPayment};
+use crate::payment::pledge::{self, NewPledge};
+use crate::payment::{Currency, Method, Money, Period, Provider};
 use crate::person::{self, NewPerson, Person};
+use crate::registration::Written;
 use crate::types::{
     CountryCode, DisplayName, Email, GroupName, Language, LoginName, PostalAddress, PostalAddressInput,
     SupporterNumber,
@@ -81,7 +86,62 @@ pub async fn ensure(pool: &PgPool) -> Result<DemoSupporter> {
         }
     };
     group::set_member(&mut tx, origin, &staff, person.id, GroupRole::Owner).await?;
+    donations(&mut tx, origin, person.id).await?;
     tx.commit().await?;
     let person = person::get(pool, person.id).await?.ok_or(DomainError::NotFound("person"))?;
     Ok(DemoSupporter { person, supporter_number, created: true })
+}
+
+/// Never asked: the demo payments are registered before their pledges join Ada, as a visitor's
+/// early transfers are, so no thank-you mail is queued for them.
+struct NoMail;
+
+impl ThankYouWriter for NoMail {
+    fn thank_you(&self, _: Language, _: &Thanks<'_>) -> Written {
+        (String::new(), String::new())
+    }
+}
+
+/// Ada's donations: a monthly bank transfer paid three times, and a one-off gift.
+async fn donations(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    origin: Origin<'_>,
+    ada: crate::types::PersonId,
+) -> Result<()> {
+    let eur = |minor| Money::new(minor, Currency::EUR);
+    let gifts = [
+        (
+            Period::Monthly,
+            1000,
+            &[(time::Month::September, 1), (time::Month::October, 1), (time::Month::November, 2)][..],
+        ),
+        (Period::Once, 5000, &[(time::Month::November, 20)][..]),
+    ];
+    for (period, minor, paid) in gifts {
+        let new = NewPledge {
+            person: None,
+            amount: eur(minor),
+            period,
+            method: Method::BankTransfer,
+            referrer: None,
+        };
+        let pledge = pledge::create(tx, origin, &new).await?;
+        for (i, (month, day)) in paid.iter().enumerate() {
+            let booked_on = time::Date::from_calendar_date(2026, *month, *day)
+                .map_err(|_| DomainError::NotFound("demo date"))?;
+            let key = format!("demo-{}-{i}", pledge.reference.as_str());
+            let payment = NewPayment {
+                provider: Provider::Bank,
+                object_id: &key,
+                aliases: &[],
+                pledge: Some(pledge.id),
+                amount: pledge.amount,
+                fee_minor: None,
+                booked_on,
+            };
+            payments::register(tx, origin, &payment, &NoMail).await?;
+        }
+        pledge::join(tx, origin, pledge.id, ada).await?;
+    }
+    Ok(())
 }

@@ -23,6 +23,7 @@ pub mod login;
 pub mod mail;
 pub mod oidc;
 pub mod password;
+pub mod payment;
 pub mod person;
 pub mod registration;
 #[cfg(feature = "testing")]

@@ -23,6 +23,8 @@ pub enum MailKind {
     ConfirmRegistration,
     AlreadyRegistered,
     ConfirmEmail,
+    ConfirmDonation,
+    ThankYou,
 }
 
 impl MailKind {
@@ -33,6 +35,8 @@ impl MailKind {
             MailKind::ConfirmRegistration => "confirm_registration",
             MailKind::AlreadyRegistered => "already_registered",
             MailKind::ConfirmEmail => "confirm_email",
+            MailKind::ConfirmDonation => "confirm_donation",
+            MailKind::ThankYou => "thank_you",
         }
     }
 }

@@ -72,7 +72,7 @@ pub async fn register(
             let created = person::create(&mut tx, origin, &new).await?;
             email::add(&mut tx, origin, created.id, &registration.email, true, Verification::Unverified)
                 .await?;
-            let command = Command::ConfirmRegistration { lists: registration.lists.clone() };
+            let command = Command::ConfirmRegistration { lists: registration.lists.clone(), pledge: None };
             let token = command_link::issue(&mut tx, created.id, &command).await?;
             let name = created.display_name.as_str();
             let written = write(created.preferred_language, Notice::Confirm { name, token: &token });
@@ -87,7 +87,8 @@ pub async fn register(
                 // replaces the old ones; the choices are those of this form, shown again on
                 // the confirmation page before anything happens.
                 command_link::void(&mut tx, owner.id, "confirm_registration").await?;
-                let command = Command::ConfirmRegistration { lists: registration.lists.clone() };
+                let command =
+                    Command::ConfirmRegistration { lists: registration.lists.clone(), pledge: None };
                 let token = command_link::issue(&mut tx, owner.id, &command).await?;
                 write(owner.preferred_language, Notice::Confirm { name, token: &token })
             } else {
@@ -132,6 +133,8 @@ pub enum Done {
     EmailConfirmed { address: Email },
     /// Somebody else confirmed this address first; nothing changed.
     EmailTaken,
+    /// A pledge made with the person's address joined them.
+    DonationJoined,
 }
 
 /// Uses a command link and performs its command, all in one transaction.
@@ -147,8 +150,16 @@ pub async fn perform(
     let actor = Actor::Person(link.person);
     let origin = Origin { actor: &actor, source: "command link" };
     let done = match &link.command {
-        Command::ConfirmRegistration { lists } => {
-            confirm_registration(&mut tx, origin, link.person, lists).await?
+        Command::ConfirmRegistration { lists, pledge } => {
+            let done = confirm_registration(&mut tx, origin, link.person, lists).await?;
+            if let Some(pledge) = pledge {
+                crate::payment::pledge::join(&mut tx, origin, *pledge, link.person).await?;
+            }
+            done
+        }
+        Command::ConfirmDonation { pledge } => {
+            crate::payment::pledge::join(&mut tx, origin, *pledge, link.person).await?;
+            Done::DonationJoined
         }
         Command::ConfirmEmail { address } => {
             let address = Email::try_from(address.as_str())?;
@@ -245,6 +256,7 @@ pub async fn renew(
     let kind = match command {
         Command::ConfirmRegistration { .. } => MailKind::ConfirmRegistration,
         Command::ConfirmEmail { .. } => MailKind::ConfirmEmail,
+        Command::ConfirmDonation { .. } => MailKind::ConfirmDonation,
     };
     let written = write(
         owner.preferred_language,

@@ -13,6 +13,10 @@
 //!
 //! Unknown keys are errors: a typo must not silently fall back to a default.
 
+mod payments;
+
+pub use payments::{BankSettings, EXAMPLE_IBAN, PaymentSettings, StripeSecrets, StripeSettings};
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
@@ -38,6 +42,10 @@ pub struct Settings {
     pub ldap: LdapSettings,
     /// How the supporter app logs people in at the idp (as its OpenID Connect client).
     pub login: LoginSettings,
+    /// What donors may give and where bank transfers go.
+    pub payments: PaymentSettings,
+    /// Stripe, when `payments.methods` offers it.
+    pub stripe: StripeSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -439,6 +447,21 @@ impl Settings {
         if self.idp.login_queue < 1 {
             return Err(ConfigError::BadLifetime { key: "login_queue" });
         }
+        self.payments.offer().map_err(ConfigError::Invalid)?;
+        if self.payments.offers_stripe() {
+            match self.stripe.secrets() {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    return Err(ConfigError::Invalid(
+                        "payments.methods offers stripe, so stripe.secret_key_file must be set".into(),
+                    ));
+                }
+                Err(e) => return Err(ConfigError::Invalid(e)),
+            }
+            if !(self.stripe.api_url.starts_with("https://") || self.stripe.api_url.starts_with("http://")) {
+                return Err(ConfigError::BadPublicUrl { key: "stripe.api_url", url: self.stripe.api_url.clone() });
+            }
+        }
         let source = &self.site.source_url;
         if !(source.is_empty()
             || source.starts_with("https://")
@@ -489,7 +512,8 @@ impl Settings {
 }
 
 /// The sections a settings variable can name.
-const SECTIONS: [&str; 9] = ["site", "http", "database", "session", "log", "idp", "mail", "ldap", "login"];
+const SECTIONS: [&str; 11] =
+    ["site", "http", "database", "session", "log", "idp", "mail", "ldap", "login", "payments", "stripe"];
 
 /// Catches the likely typo of a single underscore after the section (`CDB_HTTP_LISTEN`), which
 /// would otherwise be ignored silently.

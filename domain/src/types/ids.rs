@@ -47,3 +47,23 @@ uuid_id!(
     /// A group's identifier.
     GroupId
 );
+uuid_id!(
+    /// A pledge's identifier; Stripe carries it in the metadata of sessions and subscriptions.
+    PledgeId
+);
+uuid_id!(
+    /// A registered payment's identifier.
+    PaymentId
+);
+uuid_id!(
+    /// A bank statement entry's identifier.
+    EntryId
+);
+uuid_id!(
+    /// A flag's identifier (something stored but not applied, for staff).
+    FlagId
+);
+uuid_id!(
+    /// A stored webhook event's identifier.
+    WebhookEventId
+);

@@ -24,6 +24,13 @@ pub enum Field {
     Scope,
     GrantType,
     RedirectUri,
+    Amount,
+    Currency,
+    Period,
+    PaymentMethod,
+    PaymentReference,
+    Iban,
+    Bic,
 }
 
 /// What is wrong with it.
@@ -44,6 +51,14 @@ pub enum Problem {
     Unknown,
     /// A part of a composite value is present without its partner (a street without a city).
     Incomplete,
+    /// More decimals than the currency has (25.001 EUR).
+    TooPrecise,
+    /// Below the smallest amount allowed.
+    TooSmall,
+    /// Above the largest amount allowed.
+    TooLarge,
+    /// Well-formed, but its check digits do not match (a mistyped reference or IBAN).
+    CheckDigits,
 }
 
 /// A value that does not meet the rules of its type.

@@ -15,7 +15,7 @@ mod text;
 
 pub use country::CountryCode;
 pub use email::Email;
-pub use ids::{GroupId, PersonId};
+pub use ids::{EntryId, FlagId, GroupId, PaymentId, PersonId, PledgeId, WebhookEventId};
 pub use invalid::{Field, InvalidValue, Problem};
 pub use language::Language;
 pub use names::{GroupName, LoginName};

@@ -14,6 +14,7 @@ mod emails;
 mod groups;
 mod logins;
 mod oidc;
+mod payments;
 mod persons;
 mod registration;
 mod throttle;

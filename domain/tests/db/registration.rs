@@ -63,7 +63,10 @@ async fn confirming_verifies_records_consents_opens_an_account_and_numbers(pool:
 
     // Looking at the link changes nothing.
     let peeked = command_link::peek(&pool, &token).await.unwrap().unwrap();
-    assert_eq!(peeked.command, Command::ConfirmRegistration { lists: vec![InfoList::Newsletter] });
+    assert_eq!(
+        peeked.command,
+        Command::ConfirmRegistration { lists: vec![InfoList::Newsletter], pledge: None }
+    );
     assert_eq!(person::get(&pool, person.id).await.unwrap().unwrap().supporter_number, None);
 
     let (link, done) = registration::perform(&pool, &token).await.unwrap().unwrap();
