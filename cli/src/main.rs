@@ -1,24 +1,37 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! `cdb-admin`: the staff command-line tool. Each command is a thin wrapper around `domain`.
+//! `cdb-admin`: the staff command-line tool. Each command is a thin wrapper around `domain`,
+//! given a [`Context`](context::Context): the database, the servers' settings and the mail
+//! writer. A command group is a module of its own (`clients.rs`, `keys.rs`, `payments.rs`) with
+//! one line in [`Command`] and one in [`run`].
 
 mod clients;
+mod context;
 mod keys;
+mod payments;
 
 use clap::{Parser, Subcommand};
-use domain::audit::{Actor, Origin};
-use sqlx::postgres::PgConnectOptions;
+use context::Context;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Administer a Community Database: schema, demo data, OIDC clients and signing keys.
+/// Administer a Community Database: schema, demo data, OIDC clients, signing keys and payments.
+///
+/// Reads the settings file the servers read (--config or CDB_CONFIG; see
+/// config/community.example.toml), then CDB_* environment variables (CDB_SITE__ORGANISATION=…).
+/// Without a file, built-in defaults apply. The database comes from --database-url or
+/// DATABASE_URL if given, else from the file's database.url or database.url_file.
 ///
 /// Changes are recorded in the audit log as made by staff member $USER through "cdb-admin".
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
-    /// PostgreSQL URL of the database to work on.
+    /// TOML settings file, the one the servers read.
+    #[arg(long, env = "CDB_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// PostgreSQL URL of the database to work on; wins over the settings file.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,6 +47,9 @@ enum Command {
     Client(clients::ClientCommand),
     /// The idp's token signing keys and the key-encryption keys that seal them.
     Keys(keys::KeysArgs),
+    /// Bank statements, and the money that needs staff: unmatched transfers and flags.
+    #[command(subcommand)]
+    Payments(payments::PaymentsCommand),
 }
 
 fn main() -> ExitCode {
@@ -55,21 +71,16 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let options: PgConnectOptions = cli
-        .database_url
-        .parse()
-        .map_err(|e| anyhow::anyhow!("DATABASE_URL / --database-url is not a PostgreSQL URL: {e}"))?;
-    let pool = domain::db::lazy_pool(options, &domain::db::PoolSettings::default());
-    let actor = Actor::Staff(std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
-    let origin = Origin { actor: &actor, source: "cdb-admin" };
+    let context = Context::load(cli.config.as_deref(), cli.database_url.as_deref())?;
+    let pool = &context.pool;
     match cli.command {
         Command::Migrate => {
-            domain::db::migrate(&pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            domain::db::migrate(pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!("database schema is up to date");
         }
         Command::DemoData => {
-            domain::db::migrate(&pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let demo = domain::demo::ensure(&pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            domain::db::migrate(pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let demo = domain::demo::ensure(pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let state = if demo.created { "created" } else { "already present" };
             println!(
                 "demo supporter {state}: {} (supporter number {}), login \"{}\" or {}, password \"{}\"",
@@ -80,8 +91,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 domain::demo::PASSWORD
             );
         }
-        Command::Client(command) => clients::run(&pool, origin, command).await?,
-        Command::Keys(args) => keys::run(&pool, origin, args).await?,
+        Command::Client(command) => clients::run(pool, context.origin(), command).await?,
+        Command::Keys(args) => keys::run(pool, context.origin(), args).await?,
+        Command::Payments(command) => payments::run(&context, command).await?,
     }
     Ok(())
 }

@@ -137,10 +137,12 @@ pub enum Done {
     DonationJoined,
 }
 
-/// Uses a command link and performs its command, all in one transaction.
+/// Uses a command link and performs its command, all in one transaction. A pledge that joins its
+/// person thanks them for the payments that arrived before (`writer`).
 pub async fn perform(
     pool: &PgPool,
     token: &str,
+    writer: &dyn crate::payment::notice::ThankYouWriter,
 ) -> Result<std::result::Result<(Link, Done), command_link::Refusal>> {
     let mut tx = pool.begin().await?;
     let link = match command_link::redeem(&mut tx, token).await? {
@@ -153,12 +155,12 @@ pub async fn perform(
         Command::ConfirmRegistration { lists, pledge } => {
             let done = confirm_registration(&mut tx, origin, link.person, lists).await?;
             if let Some(pledge) = pledge {
-                crate::payment::pledge::join(&mut tx, origin, *pledge, link.person).await?;
+                crate::payment::pledge::join_and_thank(&mut tx, origin, *pledge, link.person, writer).await?;
             }
             done
         }
         Command::ConfirmDonation { pledge } => {
-            crate::payment::pledge::join(&mut tx, origin, *pledge, link.person).await?;
+            crate::payment::pledge::join_and_thank(&mut tx, origin, *pledge, link.person, writer).await?;
             Done::DonationJoined
         }
         Command::ConfirmEmail { address } => {

@@ -9,6 +9,7 @@
 
 use super::kinds::{EndedBy, Method, Period, PledgeStatus};
 use super::money::{Currency, Money};
+use super::notice::ThankYouWriter;
 use super::reference::CreditorReference;
 use crate::audit::{self, Action, Origin};
 use crate::types::{PersonId, PledgeId, Referrer};
@@ -185,14 +186,47 @@ pub async fn for_person<'e>(executor: impl PgExecutor<'e>, person: PersonId) -> 
     rows.into_iter().map(Row::into_pledge).collect()
 }
 
-/// Gives a person's pledge to its person (their address is now confirmed); the payments that
-/// arrived before join too. `false` when the pledge belongs to someone already (nothing changes).
+/// Gives a pledge to its person (their address is now confirmed); the payments that arrived
+/// before join too. `false` when the pledge belongs to someone already (nothing changes).
+/// Queues no mail: [`join_and_thank`] is what a confirmation does.
 pub async fn join(
     tx: &mut Transaction<'_, Postgres>,
     origin: Origin<'_>,
     pledge: PledgeId,
     person: PersonId,
 ) -> Result<bool> {
+    Ok(join_payments(tx, origin, pledge, person).await?.is_some())
+}
+
+/// Like [`join`], and thanks the person for each payment that arrived before: they were not
+/// thanked then, because nobody had confirmed the address.
+pub async fn join_and_thank(
+    tx: &mut Transaction<'_, Postgres>,
+    origin: Origin<'_>,
+    pledge: PledgeId,
+    person: PersonId,
+    writer: &dyn ThankYouWriter,
+) -> Result<bool> {
+    let Some(early) = join_payments(tx, origin, pledge, person).await? else { return Ok(false) };
+    if early.is_empty() {
+        return Ok(true);
+    }
+    let Some(joined) = get(&mut **tx, pledge).await? else { return Ok(true) };
+    for (amount, booked_on) in early {
+        super::payment::queue_thanks(tx, person, joined.period, Some(&joined), amount, booked_on, writer)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// Joins the pledge and its early payments; `None` when it had a person already. Returns the
+/// early payments (amount, booking date), oldest first.
+async fn join_payments(
+    tx: &mut Transaction<'_, Postgres>,
+    origin: Origin<'_>,
+    pledge: PledgeId,
+    person: PersonId,
+) -> Result<Option<Vec<(Money, Date)>>> {
     let joined = sqlx::query!(
         "UPDATE pledge SET person_id = $2, updated_at = now() WHERE id = $1 AND person_id IS NULL",
         pledge as PledgeId,
@@ -203,25 +237,39 @@ pub async fn join(
     .rows_affected()
         == 1;
     if !joined {
-        return Ok(false);
+        return Ok(None);
     }
-    let payments = sqlx::query!(
+    let rows = sqlx::query!(
+        r#"UPDATE payment SET person_id = $2, updated_at = now()
+           WHERE pledge_id = $1 AND person_id IS NULL AND status = 'received'
+           RETURNING amount_minor, currency, booked_on"#,
+        pledge as PledgeId,
+        person as PersonId,
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    // Refunded or failed early payments join too, but are not thanked for.
+    sqlx::query!(
         "UPDATE payment SET person_id = $2, updated_at = now() WHERE pledge_id = $1 AND person_id IS NULL",
         pledge as PledgeId,
         person as PersonId,
     )
     .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    .await?;
+    let mut early = rows
+        .into_iter()
+        .map(|r| Ok((Money::new(r.amount_minor, Currency::parse(&r.currency)?), r.booked_on)))
+        .collect::<Result<Vec<_>>>()?;
+    early.sort_by_key(|(_, date)| *date);
     audit::record(
         tx,
         origin,
         Some(person),
         Action::PledgeJoined,
-        json!({ "pledge": pledge, "payments": payments }),
+        json!({ "pledge": pledge, "payments": early.len() }),
     )
     .await?;
-    Ok(true)
+    Ok(Some(early))
 }
 
 /// Marks a pledge paid on `paid_on`: a pending pledge becomes active (a one-off gift is then

@@ -95,7 +95,7 @@ impl CreditorReference {
                 }
             }
             for &(cut, len) in cuts.iter().rev() {
-                if len > 25 || len < 5 {
+                if !(5..=25).contains(&len) {
                     continue;
                 }
                 // Only cut at a word end, so "RF18 5390 0754 7034 THANKS" is not read as a longer reference.

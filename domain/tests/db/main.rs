@@ -17,6 +17,7 @@ mod oidc;
 mod payments;
 mod persons;
 mod registration;
+mod statement;
 mod throttle;
 
 use domain::audit::{Actor, Origin};
@@ -54,4 +55,17 @@ pub async fn add_email(
 ) -> domain::Result<email::EmailAddress> {
     let origin = Origin { actor: &Actor::System, source: SOURCE };
     email::add(tx, origin, person, &Email::try_from(address).unwrap(), primary, verification).await
+}
+
+/// Words the thank-you mail so a test can read what it said.
+pub struct Words;
+
+impl domain::payment::notice::ThankYouWriter for Words {
+    fn thank_you(
+        &self,
+        language: Language,
+        thanks: &domain::payment::Thanks<'_>,
+    ) -> domain::registration::Written {
+        (format!("thanks {}", thanks.name), format!("{language:?} {} {}", thanks.amount, thanks.booked_on))
+    }
 }

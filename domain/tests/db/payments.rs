@@ -3,34 +3,24 @@
 //! Pledges, payments exactly once, refunds and disputes in any order, flags, and the donate
 //! form's pledges of visitors (joined to their person by the command link).
 
-use crate::{SOURCE, add_email, new_person};
+use crate::{SOURCE, Words, add_email, new_person};
 use domain::audit::{Actor, Origin};
 use domain::command_link::Command;
 use domain::email::Verification;
 use domain::payment::flag::{self, Reason};
-use domain::payment::notice::ThankYouWriter;
 use domain::payment::payment::{self, Adjusted, AdjustmentKind, NewAdjustment, NewPayment, Registered};
 use domain::payment::pledge::{self, ChangeRefused, NewPledge, Pledge};
 use domain::payment::{
     Currency, DonationNotice, EndedBy, Gift, Method, Money, PaymentStatus, Period, PledgeStatus, Provider,
-    Thanks, donation,
+    donation,
 };
-use domain::registration::{self, Done, Written};
+use domain::registration::{self, Done};
 use domain::types::{DisplayName, Email, Language, PersonId};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use time::macros::date;
 
 const ORIGIN: Origin<'static> = Origin { actor: &Actor::System, source: SOURCE };
-
-/// Words the thank-you mail so a test can read what it said.
-struct Words;
-
-impl ThankYouWriter for Words {
-    fn thank_you(&self, language: Language, thanks: &Thanks<'_>) -> Written {
-        (format!("thanks {}", thanks.name), format!("{language:?} {} {}", thanks.amount, thanks.booked_on))
-    }
-}
 
 fn eur(minor: i64) -> Money {
     Money::new(minor, Currency::EUR)
@@ -306,13 +296,20 @@ async fn a_visitors_pledge_joins_its_person_on_confirmation_with_the_payments_be
     tx.commit().await.unwrap();
     assert_eq!(count(&pool, "SELECT count(*) FROM mail_job WHERE kind = 'thank_you'").await, 0);
 
-    let (link, done) = registration::perform(&pool, &token).await.unwrap().unwrap();
+    let (link, done) = registration::perform(&pool, &token, &crate::Words).await.unwrap().unwrap();
     assert!(matches!(done, Done::Registered { .. }), "{done:?}");
     let joined = pledge::get(&pool, pledge.id).await.unwrap().unwrap();
     assert_eq!(joined.person, Some(link.person));
     assert_eq!(joined.status, PledgeStatus::Active);
     let payments = payment::for_person(&pool, link.person).await.unwrap();
     assert_eq!(payments.len(), 1, "the early payment now counts for the person");
+    // ... and is thanked for now that the address is confirmed.
+    let thanked: Vec<(String, String)> =
+        sqlx::query_as("SELECT recipient, body FROM mail_job WHERE kind = 'thank_you'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(thanked, [("grace@example.org".to_owned(), "English 15.00 EUR 2026-12-03".to_owned())]);
 }
 
 #[sqlx::test(migrator = "domain::MIGRATOR")]
@@ -332,7 +329,7 @@ async fn a_known_address_gets_no_second_person_and_the_owner_decides(pool: PgPoo
     let peeked = domain::command_link::peek(&pool, &token).await.unwrap().unwrap();
     assert_eq!(peeked.command, Command::ConfirmDonation { pledge: pledge.id });
 
-    let (_, done) = registration::perform(&pool, &token).await.unwrap().unwrap();
+    let (_, done) = registration::perform(&pool, &token, &crate::Words).await.unwrap().unwrap();
     assert_eq!(done, Done::DonationJoined);
     assert_eq!(pledge::for_person(&pool, ada).await.unwrap().len(), 1);
 }

@@ -69,7 +69,7 @@ async fn confirming_verifies_records_consents_opens_an_account_and_numbers(pool:
     );
     assert_eq!(person::get(&pool, person.id).await.unwrap().unwrap().supporter_number, None);
 
-    let (link, done) = registration::perform(&pool, &token).await.unwrap().unwrap();
+    let (link, done) = registration::perform(&pool, &token, &crate::Words).await.unwrap().unwrap();
     assert_eq!(link.person, person.id);
     let Done::Registered { supporter_number } = done else { panic!("{done:?}") };
     let person = person::get(&pool, person.id).await.unwrap().unwrap();
@@ -85,7 +85,7 @@ async fn confirming_verifies_records_consents_opens_an_account_and_numbers(pool:
     assert!(account::get(&pool, person.id).await.unwrap().is_some(), "an account to log in with");
 
     // Single use: a second POST (a double click, a replay) changes nothing.
-    let again = registration::perform(&pool, &token).await.unwrap();
+    let again = registration::perform(&pool, &token, &crate::Words).await.unwrap();
     assert!(matches!(again, Err(Refusal::Used { .. })), "{again:?}");
     assert_eq!(
         person::get(&pool, person.id).await.unwrap().unwrap().supporter_number,
@@ -107,7 +107,7 @@ async fn registering_a_known_address_creates_nobody_and_mails_the_owner(pool: Pg
         person::find_by_email(&pool, &Email::try_from("grace@example.org").unwrap()).await.unwrap().unwrap();
     assert_eq!(person.display_name.as_str(), "Grace", "the second form changed nothing");
 
-    registration::perform(&pool, &second).await.unwrap().unwrap();
+    registration::perform(&pool, &second, &crate::Words).await.unwrap().unwrap();
     // Confirmed owner: a note, no link; the mail goes to the owner's address.
     assert_eq!(register(&pool, &form("Mallory", "grace@example.org", &[])).await, None);
     let sent = mails(&pool).await;
@@ -120,10 +120,16 @@ async fn tampered_expired_and_renewed_links(pool: PgPool) {
     let token = register(&pool, &form("Grace", "grace@example.org", &[])).await.unwrap();
     for bad in ["", "x", &token[..42], &format!("{token}x"), &"A".repeat(43), &"ü".repeat(43)] {
         assert_eq!(command_link::peek(&pool, bad).await.unwrap(), Err(Refusal::Unknown), "{bad:?}");
-        assert!(matches!(registration::perform(&pool, bad).await.unwrap(), Err(Refusal::Unknown)), "{bad:?}");
+        assert!(
+            matches!(registration::perform(&pool, bad, &crate::Words).await.unwrap(), Err(Refusal::Unknown)),
+            "{bad:?}"
+        );
     }
     domain::testing::expire_command_links(&pool).await.unwrap();
-    assert!(matches!(registration::perform(&pool, &token).await.unwrap(), Err(Refusal::Expired { .. })));
+    assert!(matches!(
+        registration::perform(&pool, &token, &crate::Words).await.unwrap(),
+        Err(Refusal::Expired { .. })
+    ));
 
     // An expired link buys one fresh link, mailed to the same address.
     let mut fresh = None;
@@ -141,18 +147,18 @@ async fn tampered_expired_and_renewed_links(pool: PgPool) {
         "only once"
     );
     assert_eq!(mails(&pool).await.last().unwrap().1, "grace@example.org");
-    let done = registration::perform(&pool, &fresh.unwrap()).await.unwrap().unwrap().1;
+    let done = registration::perform(&pool, &fresh.unwrap(), &crate::Words).await.unwrap().unwrap().1;
     assert!(matches!(done, Done::Registered { .. }));
 }
 
 #[sqlx::test(migrator = "domain::MIGRATOR")]
 async fn a_new_address_needs_its_link_and_cannot_take_over_anothers(pool: PgPool) {
     let grace = register(&pool, &form("Grace", "grace@example.org", &[])).await.unwrap();
-    registration::perform(&pool, &grace).await.unwrap().unwrap();
+    registration::perform(&pool, &grace, &crate::Words).await.unwrap().unwrap();
     let grace =
         person::find_by_email(&pool, &Email::try_from("grace@example.org").unwrap()).await.unwrap().unwrap();
     let linus = register(&pool, &form("Linus", "linus@example.org", &[])).await.unwrap();
-    registration::perform(&pool, &linus).await.unwrap().unwrap();
+    registration::perform(&pool, &linus, &crate::Words).await.unwrap().unwrap();
 
     // Asking for an address someone has mails nothing (and says nothing).
     let before = mails(&pool).await.len();
@@ -194,9 +200,9 @@ async fn a_new_address_needs_its_link_and_cannot_take_over_anothers(pool: PgPool
         1,
         "nothing added before the link is followed"
     );
-    let (_, done) = registration::perform(&pool, &tokens[1]).await.unwrap().unwrap();
+    let (_, done) = registration::perform(&pool, &tokens[1], &crate::Words).await.unwrap().unwrap();
     assert_eq!(done, Done::EmailConfirmed { address: new.clone() });
-    let (_, done) = registration::perform(&pool, &tokens[0]).await.unwrap().unwrap();
+    let (_, done) = registration::perform(&pool, &tokens[0], &crate::Words).await.unwrap().unwrap();
     assert_eq!(done, Done::EmailTaken, "Grace cannot take Linus's new address");
     assert_eq!(email::list_for_person(&pool, grace.id).await.unwrap().len(), 1);
 }
@@ -204,7 +210,7 @@ async fn a_new_address_needs_its_link_and_cannot_take_over_anothers(pool: PgPool
 #[sqlx::test(migrator = "domain::MIGRATOR")]
 async fn the_consent_ledger_keeps_every_change(pool: PgPool) {
     let token = register(&pool, &form("Grace", "grace@example.org", &[InfoList::Newsletter])).await.unwrap();
-    let (link, _) = registration::perform(&pool, &token).await.unwrap().unwrap();
+    let (link, _) = registration::perform(&pool, &token, &crate::Words).await.unwrap().unwrap();
     let actor = domain::audit::Actor::Person(link.person);
     let origin = domain::audit::Origin { actor: &actor, source: "settings" };
     let mut tx = pool.begin().await.unwrap();

@@ -132,7 +132,7 @@ impl PaymentSettings {
         let iban = Iban::parse(&self.bank.iban)
             .map_err(|e| format!("payments.bank.iban is not a valid IBAN ({:?})", e.problem))?;
         let bic = self.bank.bic.trim();
-        if !bic.is_empty() && !(bic.len() == 8 || bic.len() == 11) || !bic.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !(bic.is_empty() || bic.len() == 8 || bic.len() == 11) || !bic.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err("payments.bank.bic must be empty or 8 or 11 letters and digits".into());
         }
         let offer = Offer {
@@ -190,11 +190,9 @@ mod tests {
         let mut settings = PaymentSettings::default();
         settings.bank.iban = "DE88370400440532013000".into();
         assert!(settings.offer().unwrap_err().starts_with("payments.bank.iban"));
-        let mut settings = PaymentSettings::default();
-        settings.currencies = vec!["EURO".into()];
+        let settings = PaymentSettings { currencies: vec!["EURO".into()], ..PaymentSettings::default() };
         assert!(settings.offer().unwrap_err().starts_with("payments.currencies"));
-        let mut settings = PaymentSettings::default();
-        settings.methods = vec!["cash".into()];
+        let settings = PaymentSettings { methods: vec!["cash".into()], ..PaymentSettings::default() };
         assert!(settings.offer().unwrap_err().starts_with("payments.methods"));
         let mut settings = PaymentSettings::default();
         settings.bank.bic = "COBA<DE>".into();
