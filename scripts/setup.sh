@@ -58,8 +58,9 @@ if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
 fi
 command -v npm >/dev/null || apt_install nodejs npm
 # binaryen >= 116 for release builds: Debian's wasm-opt 108 silently breaks hydration.
+# npm ci again whenever the lockfile changed after the last install (a new test dependency).
 if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -x end2end/node_modules/.bin/playwright ] \
-  || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
+  || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   say "installing npm packages (binaryen, Playwright, axe-core) into end2end/"
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 fi

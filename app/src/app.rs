@@ -5,6 +5,8 @@
 use crate::components::layout::Layout;
 use crate::i18n::*;
 use crate::pages::account::{LoginProblemPage, LogoutPage};
+use crate::pages::donate::{DonateCancelledPage, DonatePage, DonateThanksPage, TransferPage};
+use crate::pages::donations::DonationsPage;
 use crate::pages::settings::SettingsPage;
 use crate::pages::{command::CommandPage, home::HomePage, not_found::NotFound, register::RegisterPage};
 use leptos::prelude::*;
@@ -63,6 +65,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/logout") view=LogoutPage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/c/:token") view=CommandPage ssr=SsrMode::Async />
+                        <Route path=path!("/donate") view=DonatePage ssr=SsrMode::Async />
+                        <Route path=path!("/donate/transfer/:id") view=TransferPage ssr=SsrMode::Async />
+                        <Route path=path!("/donate/thanks") view=DonateThanksPage ssr=SsrMode::Async />
+                        <Route path=path!("/donate/cancelled") view=DonateCancelledPage ssr=SsrMode::Async />
+                        <Route path=path!("/donations") view=DonationsPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

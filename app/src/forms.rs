@@ -58,8 +58,17 @@ pub enum RegisterOutcome {
 /// What `GET /c/{token}` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommandView {
-    ConfirmRegistration { lists: Vec<String> },
-    ConfirmEmail { address: String },
+    ConfirmRegistration {
+        lists: Vec<String>,
+    },
+    ConfirmEmail {
+        address: String,
+    },
+    /// Add a pledge made with this address to the account (`amount` already formatted).
+    ConfirmDonation {
+        amount: String,
+        period: String,
+    },
     Expired,
     Used,
     Unknown,
@@ -75,6 +84,8 @@ pub enum CommandOutcome {
         address: String,
     },
     EmailTaken,
+    /// The pledge now belongs to the account.
+    DonationJoined,
     Renewed,
     /// The link could not be used (expired, used or unknown meanwhile): show the link's state.
     Refused,
@@ -274,6 +285,10 @@ pub mod check {
                 P::Malformed => Problem::Malformed,
                 P::Unknown => Problem::Unknown,
                 P::Incomplete => Problem::Incomplete,
+                // Amounts and references have their own texts on the donate page.
+                P::TooPrecise | P::CheckDigits => Problem::Malformed,
+                P::TooSmall => Problem::TooShort,
+                P::TooLarge => Problem::TooLong,
             }
         }
     }
@@ -392,6 +407,390 @@ pub mod check {
                 }),
                 _ => Err(errors),
             }
+        }
+    }
+}
+
+// ----- Donations -------------------------------------------------------------------------
+// The donate form (`/donate`, `POST /donate`), the transfer details after a bank-transfer
+// pledge, and "My donations" (`/donations` and its plain POST forms). Amounts travel as text
+// (what was typed) or as preformatted strings: the browser never does money arithmetic.
+
+/// The donate form as typed. `amount` is the preset radio, `custom_amount` the own amount
+/// field, which wins when it is not empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DonateForm {
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub custom_amount: String,
+    #[serde(default)]
+    pub period: String,
+    #[serde(default)]
+    pub method: String,
+    /// A visitor's name and address (ignored when logged in).
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub referrer: String,
+}
+
+impl DonateForm {
+    /// The amount the giver means: the own amount if typed, else the preset.
+    pub fn chosen_amount(&self) -> &str {
+        if self.custom_amount.trim().is_empty() { &self.amount } else { &self.custom_amount }
+    }
+}
+
+/// Why a field of the donate or change form was refused; each has a text (`donate_error_*`,
+/// or the general `error_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GiftProblem {
+    Empty,
+    Malformed,
+    /// More decimals than the currency has.
+    TooPrecise,
+    /// Below the offer's minimum.
+    TooSmall,
+    /// Above the offer's maximum.
+    TooLarge,
+    /// Not an offered period, method or currency.
+    Unknown,
+    /// A name or address problem (the general texts).
+    Other(Problem),
+}
+
+/// A refused donate field: its form name (`amount`, `period`, `method`, `name`, `email`,
+/// `language`) and the problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GiftFieldError {
+    pub field: String,
+    pub problem: GiftProblem,
+}
+
+impl GiftFieldError {
+    pub fn find(errors: &[GiftFieldError], field: &str) -> Option<GiftProblem> {
+        errors.iter().find(|e| e.field == field).map(|e| e.problem)
+    }
+}
+
+/// What `/donate` shows after a POST that did not lead on (a successful one redirects to the
+/// transfer details or to the payment provider).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DonateOutcome {
+    Refused {
+        form: DonateForm,
+        errors: Vec<GiftFieldError>,
+    },
+    /// Something failed on our side (or at the provider); the form again with what was typed.
+    Failed {
+        form: DonateForm,
+    },
+}
+
+/// What the donate page and the amount pickers may offer (from `[payments]`), as plain data
+/// for pages and island props.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferView {
+    /// ISO 4217 code of the default currency (`EUR`).
+    pub currency: String,
+    /// Decimals of that currency (2 for EUR).
+    pub exponent: u8,
+    /// Preset amounts, whole units.
+    pub presets: Vec<i64>,
+    pub default_amount: i64,
+    pub minimum_minor: i64,
+    pub maximum_minor: i64,
+    /// Offered methods in order (`bank_transfer`, `stripe`); the first is the default.
+    pub methods: Vec<String>,
+}
+
+impl Default for OfferView {
+    fn default() -> Self {
+        Self {
+            currency: "EUR".into(),
+            exponent: 2,
+            presets: vec![5, 10, 25, 50],
+            default_amount: 10,
+            minimum_minor: 100,
+            maximum_minor: 1_000_000,
+            methods: vec!["bank_transfer".into()],
+        }
+    }
+}
+
+/// An amount ready for a page: minor units and currency, formatted by `amount::format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmountView {
+    pub minor: i64,
+    /// ISO 4217 code, three ASCII letters.
+    pub currency: [u8; 3],
+    pub exponent: u8,
+}
+
+/// `/donate/transfer/{id}`: what the giver needs to set up the transfer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferView {
+    pub holder: String,
+    /// In groups of four.
+    pub iban: String,
+    pub bic: Option<String>,
+    pub amount: AmountView,
+    /// `once`, `monthly`, `yearly`.
+    pub period: String,
+    /// The creditor reference in groups of four (`RF18 5390 0754 7034`).
+    pub reference: String,
+    /// The EPC QR code as inline SVG, drawn on the server (trusted markup: it holds nothing
+    /// typed by anyone); `None` if it could not be drawn (a non-euro amount).
+    pub qr_svg: Option<String>,
+    /// The pledge was made by a visitor: a mail asks them to confirm their address.
+    pub visitor: bool,
+}
+
+/// One pledge on "My donations".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeView {
+    pub id: String,
+    pub amount: AmountView,
+    pub period: String,
+    pub method: String,
+    pub status: String,
+    /// The creditor reference (grouped), for bank transfers.
+    pub reference: Option<String>,
+    /// ISO date (`2026-12-01`).
+    pub next_expected_on: Option<String>,
+    pub starts_on: String,
+    /// A Stripe pledge with a customer: offer "update your card".
+    pub has_card: bool,
+}
+
+/// One payment on "My donations".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    pub booked_on: String,
+    pub amount: AmountView,
+    pub refunded: Option<AmountView>,
+    /// `received`, `refunded`, `partially_refunded`, `disputed`, `failed`.
+    pub status: String,
+    /// `bank`, `stripe`.
+    pub provider: String,
+}
+
+/// What "My donations" shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DonationsView {
+    pub pledges: Vec<PledgeView>,
+    pub payments: Vec<PaymentView>,
+}
+
+/// What a form on "My donations" did (shown once after the redirect).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DonationsNotice {
+    /// Changed; `bank` says the standing order must be changed at the bank too.
+    Changed { bank: bool },
+    /// Cancelled; `bank` says the standing order must be cancelled at the bank too.
+    Cancelled { bank: bool },
+    /// The change form was refused; which pledge and why.
+    Refused { pledge: String, errors: Vec<GiftFieldError> },
+    /// Only recurring, not ended pledges can be changed.
+    NotChangeable,
+    /// Something failed on our side or at the provider; nothing changed.
+    Failed,
+}
+
+#[cfg(feature = "ssr")]
+pub mod gift {
+    //! Checking the donate and change forms with `domain`'s rules.
+
+    use super::{AmountView, DonateForm, GiftFieldError, GiftProblem, OfferView, Problem};
+    use domain::payment::{Gift, GiftInput, Money, Offer};
+    use domain::types::{DisplayName, Email, Field, InvalidValue, Language, Referrer};
+
+    /// A visitor's name, address and language, checked.
+    #[derive(Debug, Clone)]
+    pub struct Visitor {
+        pub display_name: DisplayName,
+        pub email: Email,
+        pub language: Language,
+    }
+
+    /// The form field a refused value belongs to.
+    fn field_name(field: Field) -> &'static str {
+        match field {
+            Field::Amount | Field::Currency => "amount",
+            Field::Period => "period",
+            Field::PaymentMethod => "method",
+            Field::DisplayName => "name",
+            Field::Email => "email",
+            Field::Language => "language",
+            _ => "amount",
+        }
+    }
+
+    /// Amount problems have texts of their own; the rest use the general ones.
+    pub fn refused(error: InvalidValue) -> GiftFieldError {
+        use domain::types::Problem as P;
+        let problem = match (error.field, error.problem) {
+            (Field::Amount | Field::Currency | Field::Period | Field::PaymentMethod, p) => match p {
+                P::Empty => GiftProblem::Empty,
+                P::TooPrecise => GiftProblem::TooPrecise,
+                P::TooSmall => GiftProblem::TooSmall,
+                // 20 digits of euros are "too large" to a reader, not "too long".
+                P::TooLarge | P::TooLong { .. } => GiftProblem::TooLarge,
+                P::Unknown => GiftProblem::Unknown,
+                _ => GiftProblem::Malformed,
+            },
+            (_, p) => GiftProblem::Other(Problem::from(p)),
+        };
+        GiftFieldError { field: field_name(error.field).to_owned(), problem }
+    }
+
+    /// Longest field read at all (the rules refuse far less; this bounds hostile input).
+    const MAX_FIELD: usize = 1000;
+
+    impl DonateForm {
+        /// Checks the gift, and for a visitor (`visitor` true) name, address and language too;
+        /// every refused field is reported.
+        pub fn check(
+            &self,
+            offer: &Offer,
+            visitor: bool,
+        ) -> Result<(Gift, Option<Visitor>), Vec<GiftFieldError>> {
+            let mut errors = Vec::new();
+            let input = GiftInput {
+                amount: self.chosen_amount().chars().take(MAX_FIELD).collect(),
+                currency: String::new(),
+                period: self.period.chars().take(MAX_FIELD).collect(),
+                method: self.method.chars().take(MAX_FIELD).collect(),
+            };
+            let gift = offer.check(&input).map_err(|e| errors.extend(e.into_iter().map(refused))).ok();
+            let visitor = if visitor {
+                let name =
+                    DisplayName::try_from(self.name.as_str()).map_err(|e| errors.push(refused(e))).ok();
+                let email = super::check::email(&self.email).map_err(|e| errors.push(refused(e))).ok();
+                let language =
+                    Language::try_from(self.language.as_str()).map_err(|e| errors.push(refused(e))).ok();
+                match (name, email, language) {
+                    (Some(display_name), Some(email), Some(language)) => {
+                        Some(Visitor { display_name, email, language })
+                    }
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            match gift {
+                Some(gift) if errors.is_empty() => Ok((gift, visitor)),
+                _ => Err(errors),
+            }
+        }
+
+        /// A referrer comes from a link, not from the giver: a bad one is dropped, not shown.
+        pub fn referrer(&self) -> Option<Referrer> {
+            Referrer::try_from(self.referrer.as_str()).ok()
+        }
+
+        /// What is kept of a refused form for showing it again.
+        pub fn cut(self, max: usize) -> Self {
+            let cut = |s: String| s.chars().take(max).collect::<String>();
+            DonateForm {
+                amount: cut(self.amount),
+                custom_amount: cut(self.custom_amount),
+                period: cut(self.period),
+                method: cut(self.method),
+                name: cut(self.name),
+                email: cut(self.email),
+                language: cut(self.language),
+                referrer: cut(self.referrer),
+            }
+        }
+    }
+
+    impl From<&Offer> for OfferView {
+        fn from(offer: &Offer) -> Self {
+            let currency = offer.default_currency();
+            OfferView {
+                currency: currency.as_str().to_owned(),
+                exponent: currency.exponent(),
+                presets: offer.presets.clone(),
+                default_amount: offer.default_amount,
+                minimum_minor: offer.minimum_minor,
+                maximum_minor: offer.maximum_minor,
+                methods: offer.methods.iter().map(|m| m.as_str().to_owned()).collect(),
+            }
+        }
+    }
+
+    impl From<Money> for AmountView {
+        fn from(money: Money) -> Self {
+            let code = money.currency.as_str().as_bytes();
+            let currency = match code {
+                [a, b, c] => [*a, *b, *c],
+                _ => *b"XXX",
+            };
+            AmountView { minor: money.minor, currency, exponent: money.currency.exponent() }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn form(amount: &str, custom: &str, period: &str, method: &str) -> DonateForm {
+            DonateForm {
+                amount: amount.into(),
+                custom_amount: custom.into(),
+                period: period.into(),
+                method: method.into(),
+                name: "Ada".into(),
+                email: "ada@example.org".into(),
+                language: "en".into(),
+                referrer: String::new(),
+            }
+        }
+
+        fn problems(form: &DonateForm) -> Vec<(String, GiftProblem)> {
+            form.check(&Offer::default(), true)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| (e.field, e.problem))
+                .collect()
+        }
+
+        #[test]
+        fn the_own_amount_wins_over_the_preset() {
+            let (gift, visitor) =
+                form("10", " 12.50 ", "monthly", "").check(&Offer::default(), true).unwrap();
+            assert_eq!(gift.amount.minor, 1250);
+            assert_eq!(visitor.unwrap().email.as_str(), "ada@example.org");
+            let (gift, visitor) =
+                form("25", "", "once", "bank_transfer").check(&Offer::default(), false).unwrap();
+            assert_eq!(gift.amount.minor, 2500);
+            assert!(visitor.is_none());
+        }
+
+        #[test]
+        fn each_hostile_value_is_refused_at_its_field() {
+            let amount = |a: &str| problems(&form("", a, "once", ""));
+            assert_eq!(amount("0"), [("amount".into(), GiftProblem::TooSmall)]);
+            assert_eq!(amount("-5"), [("amount".into(), GiftProblem::Malformed)]);
+            assert_eq!(amount("0.50"), [("amount".into(), GiftProblem::TooSmall)]);
+            assert_eq!(amount("20000"), [("amount".into(), GiftProblem::TooLarge)]);
+            assert_eq!(amount("99999999999999999999"), [("amount".into(), GiftProblem::TooLarge)]);
+            assert_eq!(amount("ten"), [("amount".into(), GiftProblem::Malformed)]);
+            assert_eq!(amount("5.555"), [("amount".into(), GiftProblem::TooPrecise)]);
+            assert_eq!(amount(""), [("amount".into(), GiftProblem::Empty)]);
+            assert_eq!(problems(&form("5", "", "weekly", "")), [("period".into(), GiftProblem::Unknown)]);
+            assert_eq!(problems(&form("5", "", "once", "stripe")), [("method".into(), GiftProblem::Unknown)]);
+            let mut bad = form("5", "", "once", "");
+            bad.email = "not-an-address".into();
+            bad.name = "\u{202e}evil".into();
+            let fields: Vec<String> = problems(&bad).into_iter().map(|(f, _)| f).collect();
+            assert_eq!(fields, ["name", "email"]);
         }
     }
 }

@@ -9,7 +9,10 @@
 //! one request in a thousand in `server/tests/web/pages.rs`; leptos#4851, #4578). Data the
 //! server has before rendering needs no asynchronous machinery at all.
 
-use crate::forms::{CommandOutcome, CommandView, Me, MyData, RegisterOutcome, SettingsNotice};
+use crate::forms::{
+    CommandOutcome, CommandView, DonateOutcome, DonationsNotice, DonationsView, Me, MyData, OfferView,
+    RegisterOutcome, SettingsNotice, TransferView,
+};
 #[cfg(feature = "ssr")]
 use leptos::prelude::use_context;
 use serde::{Deserialize, Serialize};
@@ -38,6 +41,10 @@ pub struct SessionView {
     pub logged_out: bool,
     /// On `/settings`: what a form posted without JavaScript did (read once).
     pub settings_notice: Option<SettingsNotice>,
+    /// On `/donate`: what the last donate POST came to, if it did not lead on (read once).
+    pub donate: Option<DonateOutcome>,
+    /// On `/donations`: what a change or cancel form did (read once).
+    pub donations_notice: Option<DonationsNotice>,
 }
 
 /// Everything a page may show that the server knows before rendering.
@@ -49,6 +56,12 @@ pub struct PageData {
     pub command: Option<CommandView>,
     /// On `/settings`: the logged-in person's data.
     pub my_data: Option<MyData>,
+    /// What donors may give (`[payments]`).
+    pub offer: OfferView,
+    /// On `/donate/transfer/{id}`: the transfer details (only for the pledge's session or owner).
+    pub transfer: Option<TransferView>,
+    /// On `/donations`: the logged-in person's pledges and payments.
+    pub donations: Option<DonationsView>,
 }
 
 /// The data of the page being rendered, from the state and the request. Empty where missing, and
@@ -56,7 +69,9 @@ pub struct PageData {
 pub fn use_page_data() -> PageData {
     #[cfg(feature = "ssr")]
     {
-        let site = crate::ssr::state().map(|state| state.site).unwrap_or_default();
+        let state = crate::ssr::state();
+        let offer = state.as_ref().map(|state| OfferView::from(&*state.offer)).unwrap_or_default();
+        let site = state.map(|state| state.site).unwrap_or_default();
         let parts = use_context::<http::request::Parts>();
         let session = parts
             .as_ref()
@@ -64,7 +79,9 @@ pub fn use_page_data() -> PageData {
             .unwrap_or_default();
         let command = parts.as_ref().and_then(|parts| parts.extensions.get::<CommandView>().cloned());
         let my_data = parts.as_ref().and_then(|parts| parts.extensions.get::<MyData>().cloned());
-        PageData { site, session, command, my_data }
+        let transfer = parts.as_ref().and_then(|parts| parts.extensions.get::<TransferView>().cloned());
+        let donations = parts.as_ref().and_then(|parts| parts.extensions.get::<DonationsView>().cloned());
+        PageData { site, session, command, my_data, offer, transfer, donations }
     }
     #[cfg(not(feature = "ssr"))]
     {

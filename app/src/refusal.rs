@@ -31,6 +31,14 @@ pub enum Refusal {
     NotFound,
     /// The input is not acceptable (a field refused, an argument missing or malformed).
     BadInput,
+    /// A signed request (a payment provider's webhook) whose signature is missing, forged,
+    /// stale or made with a secret we do not hold. Nothing of it was stored.
+    BadSignature,
+    /// A request body that is not what the endpoint reads (a webhook that is not JSON of an
+    /// event), though correctly signed.
+    Malformed,
+    /// A request body larger than the endpoint takes; refused before it is read to the end.
+    TooLarge,
     /// The request contradicts what is stored (the primary address cannot be removed).
     Conflict,
     /// Too many requests of this kind for this target or from this network; try later.
@@ -43,24 +51,32 @@ pub enum Refusal {
 
 impl Refusal {
     /// Every kind, for tests and documentation.
-    pub const ALL: [Refusal; 8] = [
+    pub const ALL: [Refusal; 11] = [
         Refusal::NotLoggedIn,
         Refusal::Forbidden,
         Refusal::NotFound,
         Refusal::BadInput,
+        Refusal::BadSignature,
+        Refusal::Malformed,
+        Refusal::TooLarge,
         Refusal::Conflict,
         Refusal::Throttled,
         Refusal::Unavailable,
         Refusal::Failed,
     ];
 
-    /// The one kind-to-status table (RFC 9110 §15; 429 from RFC 6585 §4).
+    /// The one kind-to-status table (RFC 9110 §15; 429 from RFC 6585 §4). A webhook's
+    /// refusals are 400 and 413 (RFC 9110 §15.5.1, §15.5.14), never 2xx: the provider keeps
+    /// retrying, and a forged delivery learns nothing but "no".
     pub const fn status_code(self) -> u16 {
         match self {
             Refusal::NotLoggedIn => 401,
             Refusal::Forbidden => 403,
             Refusal::NotFound => 404,
             Refusal::BadInput => 422,
+            Refusal::BadSignature => 400,
+            Refusal::Malformed => 400,
+            Refusal::TooLarge => 413,
             Refusal::Conflict => 409,
             Refusal::Throttled => 429,
             Refusal::Unavailable => 503,
@@ -75,6 +91,9 @@ impl Refusal {
             Refusal::Forbidden => "forbidden",
             Refusal::NotFound => "not-found",
             Refusal::BadInput => "bad-input",
+            Refusal::BadSignature => "bad-signature",
+            Refusal::Malformed => "malformed",
+            Refusal::TooLarge => "too-large",
             Refusal::Conflict => "conflict",
             Refusal::Throttled => "throttled",
             Refusal::Unavailable => "unavailable",
@@ -116,7 +135,11 @@ pub mod ssr {
                 Refusal::NotLoggedIn => td_string!(locale, refusal_not_logged_in).to_string(),
                 Refusal::Forbidden => td_string!(locale, refusal_forbidden).to_string(),
                 Refusal::NotFound => td_string!(locale, refusal_not_found).to_string(),
-                Refusal::BadInput => td_string!(locale, refusal_bad_input).to_string(),
+                // Programs read these three (webhooks answer JSON with the code); a person who
+                // meets one reads the general sentence.
+                Refusal::BadInput | Refusal::BadSignature | Refusal::Malformed | Refusal::TooLarge => {
+                    td_string!(locale, refusal_bad_input).to_string()
+                }
                 Refusal::Conflict => td_string!(locale, refusal_conflict).to_string(),
                 Refusal::Throttled => td_string!(locale, refusal_throttled).to_string(),
                 Refusal::Unavailable => td_string!(locale, refusal_unavailable).to_string(),
@@ -139,7 +162,11 @@ pub mod ssr {
             }
         }
 
-        /// The database is down or overloaded (503), or the query itself failed (a bug, 500).
+        /// The database is down, restarting or overloaded (503), or the query itself failed
+        /// (a bug, 500). PostgreSQL says which by the SQLSTATE class (PostgreSQL manual,
+        /// appendix A): 08 connection exception, 40 transaction rollback (deadlock,
+        /// serialization: worth trying again), 53 insufficient resources, 57 operator
+        /// intervention (shutting down, starting up).
         pub fn of_database(error: &sqlx::Error) -> Refusal {
             match error {
                 sqlx::Error::PoolTimedOut
@@ -147,6 +174,13 @@ pub mod ssr {
                 | sqlx::Error::Io(_)
                 | sqlx::Error::Tls(_)
                 | sqlx::Error::WorkerCrashed => Refusal::Unavailable,
+                sqlx::Error::Database(db)
+                    if db.code().is_some_and(|c| {
+                        ["08", "40", "53", "57"].iter().any(|class| c.starts_with(class))
+                    }) =>
+                {
+                    Refusal::Unavailable
+                }
                 _ => Refusal::Failed,
             }
         }
@@ -176,6 +210,28 @@ pub mod ssr {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             if let Some(secs) = self.refusal.retry_after_secs() {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            response
+        }
+    }
+
+    /// A refusal as a program reads it (webhooks, later the services API): the status of the
+    /// table and `{"error": "<code>"}`, nothing else, with `Cache-Control: no-store` and, where
+    /// it helps, `Retry-After`.
+    #[derive(Debug, Clone, Copy)]
+    pub struct JsonAnswer(pub Refusal);
+
+    impl IntoResponse for JsonAnswer {
+        fn into_response(self) -> Response {
+            let refusal = self.0;
+            // The codes are fixed ASCII words: no escaping needed.
+            let mut response =
+                (refusal.status(), format!("{{\"error\":\"{}\"}}\n", refusal.code())).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if let Some(secs) = refusal.retry_after_secs() {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             response
@@ -236,6 +292,9 @@ pub mod ssr {
                 (Refusal::Forbidden, 403),
                 (Refusal::NotFound, 404),
                 (Refusal::BadInput, 422),
+                (Refusal::BadSignature, 400),
+                (Refusal::Malformed, 400),
+                (Refusal::TooLarge, 413),
                 (Refusal::Conflict, 409),
                 (Refusal::Throttled, 429),
                 (Refusal::Unavailable, 503),
@@ -252,6 +311,19 @@ pub mod ssr {
                     "{refusal:?}"
                 );
                 assert!(status != 500 || refusal == Refusal::Failed, "only a bug is a 500");
+                let json = JsonAnswer(refusal).into_response();
+                assert_eq!(json.status().as_u16(), status, "{refusal:?}");
+                assert_eq!(json.headers()[header::CONTENT_TYPE], "application/json");
+                assert_eq!(json.headers()[header::CACHE_CONTROL], "no-store");
+            }
+        }
+
+        #[test]
+        fn codes_are_distinct_words() {
+            let codes: std::collections::HashSet<_> = Refusal::ALL.iter().map(|r| r.code()).collect();
+            assert_eq!(codes.len(), Refusal::ALL.len());
+            for code in codes {
+                assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{code}");
             }
         }
 
@@ -284,6 +356,54 @@ pub mod ssr {
             ];
             for (error, refusal) in cases {
                 assert_eq!(Refusal::of_domain(&error), refusal, "{error:?}");
+            }
+            // PostgreSQL going away or rolling back answers 503 (a webhook is then retried);
+            // a query PostgreSQL refuses is our bug.
+            for (code, refusal) in [
+                ("57P01", Refusal::Unavailable), // admin_shutdown: restarted under us
+                ("57P03", Refusal::Unavailable), // cannot_connect_now: starting up
+                ("08006", Refusal::Unavailable), // connection_failure
+                ("53300", Refusal::Unavailable), // too_many_connections
+                ("40P01", Refusal::Unavailable), // deadlock_detected (after the retries)
+                ("40001", Refusal::Unavailable), // serialization_failure
+                ("23514", Refusal::Failed),      // check_violation
+                ("42P01", Refusal::Failed),      // undefined_table
+            ] {
+                let error = DomainError::Database(sqlx::Error::Database(Box::new(Sqlstate(code))));
+                assert_eq!(Refusal::of_domain(&error), refusal, "{code}");
+            }
+        }
+
+        /// A database error with only a SQLSTATE, as PostgreSQL would send it.
+        #[derive(Debug)]
+        struct Sqlstate(&'static str);
+
+        impl std::fmt::Display for Sqlstate {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "SQLSTATE {}", self.0)
+            }
+        }
+
+        impl std::error::Error for Sqlstate {}
+
+        impl sqlx::error::DatabaseError for Sqlstate {
+            fn message(&self) -> &str {
+                self.0
+            }
+            fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+                Some(self.0.into())
+            }
+            fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+                self
+            }
+            fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+                self
+            }
+            fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+                self
+            }
+            fn kind(&self) -> sqlx::error::ErrorKind {
+                sqlx::error::ErrorKind::Other
             }
         }
 

@@ -27,6 +27,19 @@ pub struct AppState {
     /// How long a login lasts however active it is (`session.absolute_hours`).
     #[from_ref(skip)]
     pub session_lifetime: std::time::Duration,
+    /// What donors may give and where transfers go (`[payments]`), checked at start-up.
+    #[from_ref(skip)]
+    pub offer: std::sync::Arc<domain::payment::Offer>,
+    /// Stripe's secrets and settings, when `payments.methods` offers Stripe.
+    #[from_ref(skip)]
+    pub stripe: Option<std::sync::Arc<StripeSetup>>,
+}
+
+/// What talking to Stripe needs, read once at start-up.
+#[derive(Debug, Clone)]
+pub struct StripeSetup {
+    pub secrets: hosting::config::StripeSecrets,
+    pub settings: hosting::config::StripeSettings,
 }
 
 /// The state, inside a server function or while rendering. Missing state is a wiring bug: it
@@ -42,7 +55,7 @@ pub fn state() -> Option<AppState> {
 /// Names of the values kept in a session, in one place so two features never share a key by
 /// accident.
 pub mod session_keys {
-    /// `u32`: the monthly amount picked on the landing page.
+    /// `u32`: the amount picked on the landing page (whole units).
     pub const CHOSEN_AMOUNT: &str = "chosen_amount";
     /// `forms::RegisterOutcome`: what the last registration POST came to, for the next page.
     pub const REGISTER_OUTCOME: &str = "register_outcome";
@@ -60,6 +73,13 @@ pub mod session_keys {
     pub const SETTINGS_NOTICE: &str = "settings_notice";
     /// `String`: the `state` sent with the idp logout, checked when the browser returns.
     pub const LOGOUT_STATE: &str = "logout_state";
+    /// `forms::DonateOutcome`: what the last donate POST came to, for `/donate`.
+    pub const DONATE_OUTCOME: &str = "donate_outcome";
+    /// `Vec<uuid::Uuid>`: pledges made with this session, newest last: only they (and the
+    /// logged-in owner's) may be shown on `/donate/transfer/{id}`.
+    pub const DONATED_PLEDGES: &str = "donated_pledges";
+    /// `forms::DonationsNotice`: what a form on `/donations` did, for the next page.
+    pub const DONATIONS_NOTICE: &str = "donations_notice";
 }
 
 /// The person logged in with the request's session: every server function that reads or

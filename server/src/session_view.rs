@@ -6,10 +6,12 @@
 //! `tower_sessions.session`, and a logged-in one a query that the login still stands
 //! ([`still_logged_in`]).
 
-use crate::routes::{command, flash, login};
+use crate::routes::{command, donate, flash, login};
 use app::amount::offered;
-use app::forms::Me;
+use app::forms::{Me, OfferView};
 use app::page_data::SessionView;
+use app::ssr::session_keys::{DONATE_OUTCOME, DONATIONS_NOTICE};
+use app::refusal::ssr::Answer;
 use app::ssr::AppState;
 use app::ssr::session_keys::{
     CHOSEN_AMOUNT, COMMAND_OUTCOME, LOGGED_IN_AT, LOGOUT_STATE, REGISTER_OUTCOME, SETTINGS_NOTICE,
@@ -22,7 +24,7 @@ use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
 /// Pages only a logged-in person sees; others are sent to log in and brought back.
-const PROTECTED: [&str; 1] = ["/settings"];
+const PROTECTED: [&str; 2] = ["/settings", "/donations"];
 
 pub async fn load(
     State(state): State<AppState>,
@@ -31,7 +33,7 @@ pub async fn load(
     next: Next,
 ) -> Response {
     let chosen_amount = match session.get::<u32>(CHOSEN_AMOUNT).await {
-        Ok(amount) => offered(amount),
+        Ok(amount) => offered(&OfferView::from(&*state.offer), amount),
         Err(e) => {
             // The page still renders, just without what the session held.
             tracing::warn!(error = %e, "could not read the session");
@@ -69,6 +71,9 @@ pub async fn load(
     if let Some(data) = my_data {
         request.extensions_mut().insert(data);
     }
+    if is_page && let Err(answer) = donation_pages(&state, &session, person, &path, &mut request).await {
+        return answer;
+    }
     let logged_out =
         is_page && path == "/logout" && returned_from_logout(&session, request.uri().query()).await;
     let settings_notice =
@@ -80,8 +85,45 @@ pub async fn load(
         me,
         logged_out,
         settings_notice,
+        donate: if is_page && path == "/donate" { flash::take(&session, DONATE_OUTCOME).await } else { None },
+        donations_notice: if is_page && path == "/donations" {
+            flash::take(&session, DONATIONS_NOTICE).await
+        } else {
+            None
+        },
     });
     next.run(request).await
+}
+
+/// The page data of `/donate/transfer/{id}` (refused with 404 to anyone but the session that
+/// made the pledge and its owner) and of `/donations` (the logged-in person's own only).
+async fn donation_pages(
+    state: &AppState,
+    session: &Session,
+    person: Option<PersonId>,
+    path: &str,
+    request: &mut Request,
+) -> Result<(), Response> {
+    if let Some(id) = path.strip_prefix("/donate/transfer/") {
+        match donate::transfer_data(state, session, person, id, request.headers()).await {
+            Ok(view) => {
+                request.extensions_mut().insert(view);
+            }
+            Err(refusal) => return Err(Answer::to(refusal, request.headers()).into_response()),
+        }
+    }
+    if path == "/donations"
+        && let Some(id) = person
+    {
+        match app::pages::donate_ssr::donations_view(&state.pool, id).await {
+            Ok(view) => {
+                request.extensions_mut().insert(view);
+            }
+            // The page apologises; nothing is lost.
+            Err(error) => tracing::error!(?error, "could not load the donations page data"),
+        }
+    }
+    Ok(())
 }
 
 /// The session's person if their login still stands, and how pages name them. A login ends

@@ -4,7 +4,7 @@
 
 use crate::oidc_client::OidcClient;
 use crate::routes::login::LoginState;
-use crate::routes::{amount, command, health, language, login, register};
+use crate::routes::{amount, command, health, language, login, register, webhooks};
 use crate::{headers, session_view};
 use app::page_data::SiteInfo;
 use app::ssr::AppState;
@@ -56,6 +56,16 @@ impl Application {
         let pool = hosting::startup::open_database(settings, connect).await?;
         let mailer = Mailer::from_settings(&settings.mail).map_err(|e| StartupError::Other(e.to_string()))?;
         let oidc = Arc::new(oidc_client(settings)?);
+        let offer = Arc::new(settings.payments.offer().map_err(StartupError::Other)?);
+        if offer.bank.as_ref().is_some_and(|bank| bank.iban.as_str() == hosting::config::EXAMPLE_IBAN) {
+            tracing::warn!("payments.bank.iban is the ISO example IBAN: set the organisation's own account");
+        }
+        let stripe = match settings.stripe.secrets().map_err(StartupError::Other)? {
+            Some(secrets) if settings.payments.offers_stripe() => {
+                Some(Arc::new(app::ssr::StripeSetup { secrets, settings: settings.stripe.clone() }))
+            }
+            _ => None,
+        };
 
         // With port 0 the system picks one; pages and tests need the real address.
         if let Ok(addr) = listener.local_addr() {
@@ -74,6 +84,8 @@ impl Application {
             session_lifetime: Duration::from_secs(
                 u64::try_from(settings.session.absolute_hours).unwrap_or(1).saturating_mul(3600),
             ),
+            offer,
+            stripe,
         };
         let router = router(state, settings, oidc);
         Ok(Self { listener, router, pool, mailer, mail: settings.mail.clone() })
@@ -116,7 +128,9 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.session.idle_timeout_minutes)));
     let trusted = TrustedProxies(Arc::from(settings.http.trusted_proxies.as_slice()));
-    let same_origin = SameOrigin { origin: Arc::from(settings.public_origin()), exempt: Arc::new([]) };
+    // Webhooks carry their provider's signature instead (checked in their route).
+    let same_origin =
+        SameOrigin { origin: Arc::from(settings.public_origin()), exempt: Arc::new(["/webhooks/"]) };
 
     let routes = Router::new()
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
@@ -130,10 +144,18 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
         )
         .route("/amount", post(amount::choose))
         .route("/register", post(register::submit))
+        .route("/donate", post(crate::routes::donate::submit))
+        .route("/donations/{id}/change", post(crate::routes::donations::change))
+        .route("/donations/{id}/cancel", post(crate::routes::donations::cancel))
+        .route("/donations/{id}/card", post(crate::routes::donations::card))
         .route("/c/{token}", post(command::submit))
         .route("/login", get(login::start).with_state(login_state.clone()))
         .route("/auth/callback", get(login::callback).with_state(login_state.clone()))
         .route("/logout", post(login::logout).with_state(login_state))
+        .route(
+            "/webhooks/stripe",
+            post(webhooks::stripe::receive).with_state(webhooks::stripe::WebhookState::new(state.clone())),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(same_origin, csrf::same_origin_only))
         .layer(sessions)

@@ -16,6 +16,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     // /login and /logout are server routes, not pages: plain links and forms, left to the server.
     let nav = if logged_in {
         view! {
+            <li><A href="/donations">{t!(i18n, nav_donations)}</A></li>
             <li><A href="/settings">{t!(i18n, nav_settings)}</A></li>
             <li>
                 <form method="post" action="/logout" class="inline">
@@ -26,6 +27,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         .into_any()
     } else {
         view! {
+            <li><A href="/donate">{t!(i18n, nav_donate)}</A></li>
             <li><A href="/register">{t!(i18n, nav_register)}</A></li>
             <li><a href="/login" rel="external">{t!(i18n, nav_login)}</a></li>
         }

@@ -5,6 +5,7 @@
 pub mod address_fields;
 pub mod amount_picker;
 pub mod field;
+pub mod gift_picker;
 pub mod inline_check;
 pub mod language_switcher;
 pub mod layout;

@@ -57,6 +57,16 @@ pub fn CommandPage() -> impl IntoView {
                 </Confirm>
             }
             .into_any(),
+            CommandView::ConfirmDonation { amount, period } => {
+                // The period in the reader's words (`monthly` → "monatlich").
+                let period = crate::pages::donate::period_text(i18n, &period);
+                view! {
+                    <Confirm>
+                        <p>{t!(i18n, command_confirm_donation, amount = move || amount.clone(), period = move || period.clone())}</p>
+                    </Confirm>
+                }
+                .into_any()
+            }
             CommandView::Expired => view! {
                 <Invalid>
                     <p>{t!(i18n, command_expired)}</p>
@@ -128,6 +138,11 @@ fn Outcome(outcome: CommandOutcome) -> impl IntoView {
             view! { <p>{t!(i18n, command_done_email, address = move || address.clone())}</p> }.into_any()
         }
         CommandOutcome::EmailTaken => view! { <p>{t!(i18n, command_email_taken)}</p> }.into_any(),
+        CommandOutcome::DonationJoined => view! {
+            <p>{t!(i18n, command_done_donation)}</p>
+            <p><a href="/donations" class="button">{t!(i18n, command_done_donation_link)}</a></p>
+        }
+        .into_any(),
         CommandOutcome::Renewed => view! { <p>{t!(i18n, command_renewed)}</p> }.into_any(),
         // Shown by CommandPage with the link's own page instead.
         CommandOutcome::Refused | CommandOutcome::Failed => ().into_any(),

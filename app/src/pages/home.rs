@@ -1,6 +1,7 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! `/`: the public landing page of my.*.
+//! `/`: the public landing page of my.* (its amount picker leads to `/donate`), and for a
+//! logged-in person a small dashboard with links to their settings and donations.
 
 use crate::components::amount_picker::AmountPicker;
 use crate::components::page_title::PageTitle;
@@ -15,9 +16,11 @@ pub fn HomePage() -> impl IntoView {
     let i18n = use_i18n();
     let site = use_site();
     let organisation = move || site().organisation;
-    if let Some(me) = use_page_data().session.me {
+    let data = use_page_data();
+    if let Some(me) = data.session.me {
         return view! { <Dashboard me /> }.into_any();
     }
+    let (presets, default_amount) = (data.offer.presets, data.offer.default_amount);
     view! {
         <PageTitle text=move || t_string!(i18n, home_title, organisation = organisation()).to_string() />
         <Meta name="description" content=move || t_string!(i18n, home_lead, organisation = organisation()).to_string() />
@@ -32,7 +35,7 @@ pub fn HomePage() -> impl IntoView {
                 </span>
             </p>
         </section>
-        <AmountPicker />
+        <AmountPicker presets default_amount />
     }
     .into_any()
 }
@@ -50,6 +53,10 @@ fn Dashboard(me: crate::forms::Me) -> impl IntoView {
             Some(number) => view! { <p>{t!(i18n, home_number, number = move || number)}</p> }.into_any(),
             None => view! { <p>{t!(i18n, home_no_number)}</p> }.into_any(),
         }}
-        <p><A href="/settings" attr:class="button">{t!(i18n, nav_settings)}</A></p>
+        <p class="actions">
+            <A href="/settings" attr:class="button">{t!(i18n, nav_settings)}</A>
+            <A href="/donations">{t!(i18n, nav_donations)}</A>
+            <A href="/donate">{t!(i18n, home_donate)}</A>
+        </p>
     }
 }

@@ -4,6 +4,10 @@
 
 pub mod account;
 pub mod command;
+pub mod donate;
+#[cfg(feature = "ssr")]
+pub mod donate_ssr;
+pub mod donations;
 pub mod home;
 pub mod not_found;
 pub mod register;

@@ -1,11 +1,13 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! `POST /amount`: keeps the monthly amount picked on the landing page in the visitor's session
-//! and continues to `/register` (post, redirect, get: reloading never resubmits).
+//! and continues to `/register` (post, redirect, get: reloading never resubmits). Only the
+//! offer's presets (`[payments]`) are taken. The landing page itself now leads to `/donate`.
 
 use app::refusal::Refusal;
 use app::refusal::ssr::Answer;
 use axum::Form;
+use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -17,12 +19,14 @@ pub struct AmountForm {
 }
 
 pub async fn choose(
+    State(state): State<app::ssr::AppState>,
     session: Session,
     headers: http::HeaderMap,
     form: Result<Form<AmountForm>, FormRejection>,
 ) -> Response {
     // A missing field is refused like a wrong one (axum's own rejection text says more).
-    let Some(amount) = form.ok().and_then(|Form(form)| app::amount::from_form(&form.amount)) else {
+    let offer = app::forms::OfferView::from(&*state.offer);
+    let Some(amount) = form.ok().and_then(|Form(form)| app::amount::from_form(&offer, &form.amount)) else {
         return Answer::to(Refusal::BadInput, &headers).into_response();
     };
     if let Err(e) = session.insert(app::ssr::session_keys::CHOSEN_AMOUNT, amount).await {

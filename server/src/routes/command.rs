@@ -22,10 +22,17 @@ use tower_sessions::Session;
 pub async fn view(state: &AppState, token: &str) -> CommandView {
     match command_link::peek(&state.pool, token).await {
         Ok(Ok(link)) => match link.command {
-            Command::ConfirmRegistration { lists } => CommandView::ConfirmRegistration {
+            Command::ConfirmRegistration { lists, .. } => CommandView::ConfirmRegistration {
                 lists: lists.iter().map(|l| l.as_str().to_owned()).collect(),
             },
             Command::ConfirmEmail { address } => CommandView::ConfirmEmail { address },
+            Command::ConfirmDonation { pledge } => match domain::payment::pledge::get(&state.pool, pledge).await {
+                Ok(Some(pledge)) => CommandView::ConfirmDonation {
+                    amount: pledge.amount.to_string(),
+                    period: pledge.period.as_str().to_owned(),
+                },
+                _ => CommandView::Unknown,
+            },
         },
         Ok(Err(Refusal::Expired { .. })) => CommandView::Expired,
         Ok(Err(Refusal::Used { .. })) => CommandView::Used,
@@ -49,7 +56,7 @@ pub async fn submit(
     let writer =
         Writer { organisation: state.site.organisation.clone(), origin: state.public_origin.clone() };
     let outcome = match action.as_deref() {
-        Some("confirm") => match registration::perform(&state.pool, &token).await {
+        Some("confirm") => match registration::perform(&state.pool, &token, &writer).await {
             Ok(Ok((link, done))) => {
                 tracing::info!(person = %link.person, kind = link.command.kind(), "command link used");
                 match done {
@@ -60,6 +67,7 @@ pub async fn submit(
                         CommandOutcome::EmailConfirmed { address: address.as_str().to_owned() }
                     }
                     Done::EmailTaken => CommandOutcome::EmailTaken,
+                    Done::DonationJoined => CommandOutcome::DonationJoined,
                 }
             }
             Ok(Err(refusal)) => {

@@ -4,8 +4,11 @@
 
 pub mod amount;
 pub mod command;
+pub mod donate;
+pub mod donations;
 pub mod flash;
 pub mod health;
 pub mod language;
 pub mod login;
 pub mod register;
+pub mod webhooks;

@@ -8,6 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod config_errors;
+mod donate;
+mod donate_stripe;
 mod hardening;
 mod health;
 mod language;
@@ -16,6 +18,7 @@ mod pages;
 mod registration;
 mod sessions;
 mod settings;
+mod stripe_webhooks;
 
 use hosting::config::{MailTransport, Settings, SmtpSecurity};
 use hosting::testing::{SinkOptions, SmtpSink};
