@@ -74,12 +74,36 @@ target/debug/cdb-admin client create my-supporter-app --name "Supporter app (my.
 export CDB_IDP__PUBLIC_URL="http://$IDP_ADDR"
 CDB_IDP__LISTEN=$IDP_ADDR RUST_LOG=warn target/debug/idp &
 idp_pid=$!
+# Stripe's API: the local stand-in (providers::stripe::testing) as a process, which writes every
+# request it gets to a file (JSON lines) for the tests to check. It stops when its standard
+# input (a FIFO we hold open) closes, or when the trap kills it.
+cargo build --quiet -p providers --example stripe_stand_in --features testing
+printf 'sk_test_e2e\n' >"$maildir/stripe.key"
+printf 'whsec_test_e2e\n' >"$maildir/stripe.whsec"
+mkfifo "$maildir/stripe.in"
+target/debug/examples/stripe_stand_in "$maildir/stripe-requests.jsonl" <"$maildir/stripe.in" >"$maildir/stripe.out" &
+stripe_pid=$!
+exec {stripe_in}>"$maildir/stripe.in"
+trap '[ -z "${stripe_pid:-}" ] || kill "$stripe_pid" 2>/dev/null || true; cleanup' EXIT
+ready= stripe_url=
+for _ in $(seq 200); do
+  read -r ready stripe_url <"$maildir/stripe.out" 2>/dev/null || true
+  [ "${ready:-}" != ready ] || break
+  sleep 0.1
+done
+[ "${ready:-}" = ready ] && [ -n "$stripe_url" ] || { echo "the Stripe stand-in did not start" >&2; exit 1; }
 CDB_HTTP__LISTEN=$E2E_ADDR CDB_HTTP__PUBLIC_URL="http://$E2E_ADDR" BASE_URL="http://$E2E_ADDR" \
   CDB_LOGIN__CLIENT_SECRET_FILE="$maildir/client.secret" MAILDIR="$maildir/mail" \
+  CDB_PAYMENTS__METHODS='["bank_transfer", "stripe"]' CDB_STRIPE__API_URL="$stripe_url" \
+  CDB_STRIPE__SECRET_KEY_FILE="$maildir/stripe.key" CDB_STRIPE__WEBHOOK_SECRET_FILES="[\"$maildir/stripe.whsec\"]" \
+  STRIPE_REQUESTS="$maildir/stripe-requests.jsonl" \
   LEPTOS_ENV=DEV cargo leptos end-to-end 2>&1 | tee -a "$results"
 kill "$idp_pid"
 wait "$idp_pid" 2>/dev/null || true
 idp_pid=
+eval "exec $stripe_in>&-"
+wait "$stripe_pid" 2>/dev/null || true
+stripe_pid=
 sink_in=${SINK[1]}
 eval "exec $sink_in>&-"
 rm -rf "$maildir"

@@ -8,7 +8,9 @@
 //! Nothing else on a page is inline: no other script, no `style=` attribute, no event handler
 //! attribute. So scripts are ours (`'self'`, the bundle under `/pkg/`) or carry the nonce;
 //! `'wasm-unsafe-eval'` lets the browser compile the WebAssembly bundle and nothing else.
-//! Forms may post to us and lead to the idp (login and logout pass through it). Every other
+//! Forms may post to us and lead to the idp (login and logout pass through it) and, when
+//! Stripe is offered, to Stripe's Checkout and billing portal: browsers apply `form-action` to
+//! the redirects that follow a form's POST too ([`STRIPE_FORM_ORIGINS`]). Every other
 //! answer (server functions, plain routes, static files) gets [`STRICT`] from the server's
 //! header layer (`server/src/headers.rs`).
 
@@ -16,9 +18,14 @@
 pub const STRICT: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'";
 
-/// The policy of a page rendered with `nonce`; `idp_origin` is where forms may lead besides us.
-/// `reload` adds cargo-leptos's live-reload socket (`cargo leptos watch` only).
-pub fn content_security_policy(nonce: Option<&str>, idp_origin: &str, reload: Option<u32>) -> String {
+/// Where the donate form and "update your card" lead when Stripe is offered (the 303 after
+/// `POST /donate` goes to Checkout, after `POST /donations/{id}/card` to the billing portal).
+pub const STRIPE_FORM_ORIGINS: &str = "https://checkout.stripe.com https://billing.stripe.com";
+
+/// The policy of a page rendered with `nonce`; `form_origins` are where forms may lead besides
+/// us (the idp, and Stripe when offered), separated by spaces. `reload` adds cargo-leptos's
+/// live-reload socket (`cargo leptos watch` only).
+pub fn content_security_policy(nonce: Option<&str>, form_origins: &str, reload: Option<u32>) -> String {
     let scripts = match nonce {
         Some(nonce) => format!("'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         None => "'self' 'wasm-unsafe-eval'".to_owned(),
@@ -27,7 +34,7 @@ pub fn content_security_policy(nonce: Option<&str>, idp_origin: &str, reload: Op
         reload.map(|port| format!(" ws://localhost:{port} ws://127.0.0.1:{port}")).unwrap_or_default();
     format!(
         "default-src 'none'; script-src {scripts}; style-src 'self'; img-src 'self'; font-src 'self'; \
-         connect-src 'self'{reload}; manifest-src 'self'; form-action 'self' {idp_origin}; \
+         connect-src 'self'{reload}; manifest-src 'self'; form-action 'self' {form_origins}; \
          frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
     )
 }
@@ -40,7 +47,11 @@ pub fn set_page_policy() {
     let Some(state) = use_context::<crate::ssr::AppState>() else { return };
     let nonce = leptos::nonce::use_nonce();
     let reload = std::env::var_os("LEPTOS_WATCH").map(|_| state.leptos_options.reload_port);
-    let policy = content_security_policy(nonce.as_deref(), &state.idp_origin, reload);
+    let form_origins = match state.stripe {
+        Some(_) => format!("{} {STRIPE_FORM_ORIGINS}", state.idp_origin),
+        None => state.idp_origin.clone(),
+    };
+    let policy = content_security_policy(nonce.as_deref(), &form_origins, reload);
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
         options.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
@@ -69,6 +80,14 @@ mod tests {
         assert!(
             content_security_policy(None, "https://id.example.org", Some(3002))
                 .contains("ws://localhost:3002")
+        );
+        let with_stripe =
+            content_security_policy(None, &format!("https://id.example.org {STRIPE_FORM_ORIGINS}"), None);
+        assert!(
+            with_stripe.contains(
+                "form-action 'self' https://id.example.org https://checkout.stripe.com https://billing.stripe.com;"
+            ),
+            "{with_stripe}"
         );
     }
 }

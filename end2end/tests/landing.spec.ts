@@ -26,8 +26,11 @@ test("the amount picker works once the page is hydrated, and the choice carries 
   // It changed in place: no navigation happened.
   await expect(page).toHaveURL(/\/$/);
   await page.getByRole("button", { name: "Continue with this amount" }).click();
-  await expect(page).toHaveURL(/\/register$/);
-  await expect(page.getByText("You chose €25 a month")).toBeVisible();
+  // On to the donate form, prefilled with the amount through the address.
+  await expect(page).toHaveURL(/\/donate\?(?=.*\bamount=25\b)(?=.*\bperiod=monthly\b)/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Donate");
+  await expect(page.getByRole("radio", { name: "€25", exact: true })).toBeChecked();
+  await expect(page.getByRole("radio", { name: "monthly", exact: true })).toBeChecked();
 });
 
 test("switching the language keeps the reader on the page, and the choice is remembered", async ({ page }) => {
@@ -70,12 +73,13 @@ test.describe("without JavaScript", () => {
     await expect(page.locator(".amount-picker")).toHaveAttribute("data-hydrated", "false");
     await page.getByLabel("50 € im Monat").check();
     await page.getByRole("button", { name: "Mit diesem Betrag weiter" }).click();
-    // Posted, kept in the session (PostgreSQL), redirected: a reload does not post again.
-    await expect(page).toHaveURL(/\/register$/);
-    await expect(page.getByText("Sie haben 50 € im Monat gewählt")).toBeVisible();
-    await page.goto("/");
-    await page.goto("/register");
-    await expect(page.getByText("Sie haben 50 € im Monat gewählt")).toBeVisible();
+    // A plain GET form: the choice travels in the address, so a reload shows it again.
+    await expect(page).toHaveURL(/\/donate\?(?=.*\bamount=50\b)(?=.*\bperiod=monthly\b)/);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Spenden");
+    await expect(page.getByRole("radio", { name: "50 €", exact: true })).toBeChecked();
+    await expect(page.getByRole("radio", { name: "monatlich", exact: true })).toBeChecked();
+    await page.reload();
+    await expect(page.getByRole("radio", { name: "50 €", exact: true })).toBeChecked();
   });
 });
 

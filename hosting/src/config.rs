@@ -459,7 +459,10 @@ impl Settings {
                 Err(e) => return Err(ConfigError::Invalid(e)),
             }
             if !(self.stripe.api_url.starts_with("https://") || self.stripe.api_url.starts_with("http://")) {
-                return Err(ConfigError::BadPublicUrl { key: "stripe.api_url", url: self.stripe.api_url.clone() });
+                return Err(ConfigError::BadPublicUrl {
+                    key: "stripe.api_url",
+                    url: self.stripe.api_url.clone(),
+                });
             }
         }
         let source = &self.site.source_url;

@@ -10,12 +10,12 @@ use crate::routes::{command, donate, flash, login};
 use app::amount::offered;
 use app::forms::{Me, OfferView};
 use app::page_data::SessionView;
-use app::ssr::session_keys::{DONATE_OUTCOME, DONATIONS_NOTICE};
 use app::refusal::ssr::Answer;
 use app::ssr::AppState;
 use app::ssr::session_keys::{
     CHOSEN_AMOUNT, COMMAND_OUTCOME, LOGGED_IN_AT, LOGOUT_STATE, REGISTER_OUTCOME, SETTINGS_NOTICE,
 };
+use app::ssr::session_keys::{DONATE_OUTCOME, DONATIONS_NOTICE};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};

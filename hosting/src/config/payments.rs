@@ -100,7 +100,9 @@ pub struct StripeSecrets {
 
 impl std::fmt::Debug for StripeSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StripeSecrets").field("webhook_secrets", &self.webhook_secrets.len()).finish_non_exhaustive()
+        f.debug_struct("StripeSecrets")
+            .field("webhook_secrets", &self.webhook_secrets.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -119,7 +121,10 @@ impl PaymentSettings {
         let currencies = self
             .currencies
             .iter()
-            .map(|c| Currency::parse(c).map_err(|_| format!("payments.currencies: {c:?} is not a currency we know")))
+            .map(|c| {
+                Currency::parse(c)
+                    .map_err(|_| format!("payments.currencies: {c:?} is not a currency we know"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let methods = self
             .methods
@@ -132,7 +137,9 @@ impl PaymentSettings {
         let iban = Iban::parse(&self.bank.iban)
             .map_err(|e| format!("payments.bank.iban is not a valid IBAN ({:?})", e.problem))?;
         let bic = self.bank.bic.trim();
-        if !(bic.is_empty() || bic.len() == 8 || bic.len() == 11) || !bic.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !(bic.is_empty() || bic.len() == 8 || bic.len() == 11)
+            || !bic.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return Err("payments.bank.bic must be empty or 8 or 11 letters and digits".into());
         }
         let offer = Offer {

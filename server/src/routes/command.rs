@@ -26,13 +26,15 @@ pub async fn view(state: &AppState, token: &str) -> CommandView {
                 lists: lists.iter().map(|l| l.as_str().to_owned()).collect(),
             },
             Command::ConfirmEmail { address } => CommandView::ConfirmEmail { address },
-            Command::ConfirmDonation { pledge } => match domain::payment::pledge::get(&state.pool, pledge).await {
-                Ok(Some(pledge)) => CommandView::ConfirmDonation {
-                    amount: pledge.amount.to_string(),
-                    period: pledge.period.as_str().to_owned(),
-                },
-                _ => CommandView::Unknown,
-            },
+            Command::ConfirmDonation { pledge } => {
+                match domain::payment::pledge::get(&state.pool, pledge).await {
+                    Ok(Some(pledge)) => CommandView::ConfirmDonation {
+                        amount: pledge.amount.to_string(),
+                        period: pledge.period.as_str().to_owned(),
+                    },
+                    _ => CommandView::Unknown,
+                }
+            }
         },
         Ok(Err(Refusal::Expired { .. })) => CommandView::Expired,
         Ok(Err(Refusal::Used { .. })) => CommandView::Used,

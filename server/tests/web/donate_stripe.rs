@@ -126,7 +126,7 @@ impl Stack {
         (response.status().as_u16(), text(&response.text().await.unwrap()))
     }
 
-    /// The one request of `line` the stand-in received since `skip` requests of that line.
+    /// The newest request of `line` (`"POST /v1/checkout/sessions"`), once there are `count`.
     fn newest(&self, line: &str, count: usize) -> Recorded {
         let requests = self.stripe.requests_to(line);
         assert_eq!(requests.len(), count, "{line}: {requests:#?}");
@@ -193,15 +193,14 @@ fn check_checkout(request: &Recorded, pledge: &str, minor: &str) {
     );
 }
 
-/// Where the donate POST sent the browser: the url of the session the stand-in made.
-fn check_redirect(stack: &Stack, response: &reqwest::Response, pledge: &str) -> String {
+/// The donate POST sent the browser to the url of the session the stand-in made for `pledge`.
+fn check_redirect(stack: &Stack, response: &reqwest::Response, pledge: &str) {
     assert_eq!(response.status(), 303);
     let to = location(response);
     let session = to.strip_prefix("https://checkout.stripe.com/c/pay/").expect("Checkout's address");
     let made = stack.stripe.object(&format!("/v1/checkout/sessions/{session}")).expect("a session it made");
     assert_eq!(made["url"], to.as_str());
     assert_eq!(made["client_reference_id"], pledge);
-    to
 }
 
 #[sqlx::test(migrator = "domain::MIGRATOR")]

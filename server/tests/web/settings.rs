@@ -37,7 +37,14 @@ async fn grace(pool: &PgPool) {
     })
     .await
     .unwrap();
-    let (link, _) = registration::perform(pool, &token, &app::mails::Writer { organisation: "Test".into(), origin: "http://127.0.0.1".into() }).await.unwrap().unwrap();
+    let (link, _) = registration::perform(
+        pool,
+        &token,
+        &app::mails::Writer { organisation: "Test".into(), origin: "http://127.0.0.1".into() },
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let hash =
         password::hash(&Password::new(SecretString::from("grace-hopper-1906")).unwrap()).await.unwrap();
     let mut tx = pool.begin().await.unwrap();
