@@ -113,7 +113,8 @@ pub async fn register(
     Ok(())
 }
 
-async fn queue(
+/// Queues one mail to a person (the donate form's mails too).
+pub(crate) async fn queue(
     tx: &mut Transaction<'_, Postgres>,
     kind: MailKind,
     person: PersonId,

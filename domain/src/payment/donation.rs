@@ -16,9 +16,9 @@ use crate::Result;
 use crate::audit::{Actor, Origin};
 use crate::command_link::{self, Command};
 use crate::email::{self, Verification};
-use crate::mail::{self, MailKind, OutgoingMail};
+use crate::mail::MailKind;
 use crate::person::{self, NewPerson};
-use crate::registration::Written;
+use crate::registration::{self, Written};
 use crate::types::{DisplayName, Email, Language, PersonId, Referrer};
 use sqlx::PgPool;
 
@@ -87,7 +87,8 @@ pub async fn pledge(
                     let token = command_link::issue(&mut tx, created.id, &command).await?;
                     let written =
                         write(*language, DonationNotice::ConfirmNew { token: &token, pledge: &summary });
-                    queue(&mut tx, MailKind::ConfirmRegistration, created.id, address, written).await?;
+                    registration::queue(&mut tx, MailKind::ConfirmRegistration, created.id, address, written)
+                        .await?;
                 }
                 Some(owner) => {
                     // To the address as its owner stored it.
@@ -118,7 +119,7 @@ pub async fn pledge(
                         };
                         (MailKind::ConfirmDonation, write(owner.preferred_language, notice))
                     };
-                    queue(&mut tx, kind, owner.id, &stored, written).await?;
+                    registration::queue(&mut tx, kind, owner.id, &stored, written).await?;
                 }
             }
             pledge
@@ -126,15 +127,4 @@ pub async fn pledge(
     };
     tx.commit().await?;
     Ok(pledge)
-}
-
-async fn queue(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    kind: MailKind,
-    person: PersonId,
-    to: &Email,
-    (subject, body): Written,
-) -> Result<()> {
-    mail::enqueue(tx, &OutgoingMail { kind, person: Some(person), to: to.clone(), subject, body }).await?;
-    Ok(())
 }

@@ -393,9 +393,41 @@ pub struct Payment {
     pub booked_on: Date,
 }
 
+struct PaymentRow {
+    id: PaymentId,
+    provider: Provider,
+    provider_object_id: String,
+    pledge: Option<PledgeId>,
+    person: Option<PersonId>,
+    amount_minor: i64,
+    currency: String,
+    refunded_minor: i64,
+    fee_minor: Option<i64>,
+    status: PaymentStatus,
+    booked_on: Date,
+}
+
+impl PaymentRow {
+    fn into_payment(self) -> Result<Payment> {
+        Ok(Payment {
+            id: self.id,
+            provider: self.provider,
+            provider_object_id: self.provider_object_id,
+            pledge: self.pledge,
+            person: self.person,
+            amount: Money::new(self.amount_minor, Currency::parse(&self.currency)?),
+            refunded_minor: self.refunded_minor,
+            fee_minor: self.fee_minor,
+            status: self.status,
+            booked_on: self.booked_on,
+        })
+    }
+}
+
 /// A person's payments, newest first.
 pub async fn for_person<'e>(executor: impl PgExecutor<'e>, person: PersonId) -> Result<Vec<Payment>> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        PaymentRow,
         r#"SELECT id AS "id: PaymentId", provider AS "provider: Provider", provider_object_id,
                   pledge_id AS "pledge: PledgeId", person_id AS "person: PersonId", amount_minor, currency,
                   refunded_minor, fee_minor, status AS "status: PaymentStatus", booked_on
@@ -404,27 +436,13 @@ pub async fn for_person<'e>(executor: impl PgExecutor<'e>, person: PersonId) -> 
     )
     .fetch_all(executor)
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Payment {
-                id: r.id,
-                provider: r.provider,
-                provider_object_id: r.provider_object_id,
-                pledge: r.pledge,
-                person: r.person,
-                amount: Money::new(r.amount_minor, Currency::parse(&r.currency)?),
-                refunded_minor: r.refunded_minor,
-                fee_minor: r.fee_minor,
-                status: r.status,
-                booked_on: r.booked_on,
-            })
-        })
-        .collect()
+    rows.into_iter().map(PaymentRow::into_payment).collect()
 }
 
 /// A pledge's payments, newest first (also before the pledge joins its person).
 pub async fn for_pledge<'e>(executor: impl PgExecutor<'e>, pledge: PledgeId) -> Result<Vec<Payment>> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        PaymentRow,
         r#"SELECT id AS "id: PaymentId", provider AS "provider: Provider", provider_object_id,
                   pledge_id AS "pledge: PledgeId", person_id AS "person: PersonId", amount_minor, currency,
                   refunded_minor, fee_minor, status AS "status: PaymentStatus", booked_on
@@ -433,22 +451,7 @@ pub async fn for_pledge<'e>(executor: impl PgExecutor<'e>, pledge: PledgeId) -> 
     )
     .fetch_all(executor)
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Payment {
-                id: r.id,
-                provider: r.provider,
-                provider_object_id: r.provider_object_id,
-                pledge: r.pledge,
-                person: r.person,
-                amount: Money::new(r.amount_minor, Currency::parse(&r.currency)?),
-                refunded_minor: r.refunded_minor,
-                fee_minor: r.fee_minor,
-                status: r.status,
-                booked_on: r.booked_on,
-            })
-        })
-        .collect()
+    rows.into_iter().map(PaymentRow::into_payment).collect()
 }
 
 /// Marks a payment failed (a one-off checkout whose asynchronous payment failed after it was
