@@ -69,7 +69,8 @@ pub struct PageData {
 pub fn use_page_data() -> PageData {
     #[cfg(feature = "ssr")]
     {
-        let state = crate::ssr::state();
+        // Quietly absent while the route list is generated at start-up (no request, no state).
+        let state = use_context::<crate::ssr::AppState>();
         let offer = state.as_ref().map(|state| OfferView::from(&*state.offer)).unwrap_or_default();
         let site = state.map(|state| state.site).unwrap_or_default();
         let parts = use_context::<http::request::Parts>();
