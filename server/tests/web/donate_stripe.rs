@@ -7,18 +7,13 @@
 //! opens the billing portal for a Stripe pledge at Stripe first.
 //! Run: `cargo test -p server --test web donate_stripe`.
 
-use crate::login::location;
-use crate::{TestApp, spawn_app_with, test_settings, text};
+use crate::login::{self, location};
+use crate::{test_settings, text};
 use domain::audit::{Actor, Origin};
-use domain::oidc::client::{self, ClientKind, ClientSpec};
-use domain::oidc::types::RedirectUri;
-use domain::oidc::{ClientId, GrantType, Scopes};
 use domain::payment::pledge::{self, NewPledge, Pledge};
 use domain::payment::{Currency, Method, Money, Period, Provider, subscription};
 use domain::types::PersonId;
-use hosting::config::Settings;
 use providers::stripe::testing::{self, Recorded, StandIn, objects};
-use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use std::collections::HashMap;
 
@@ -28,12 +23,17 @@ const CHECKOUT: &str = "POST /v1/checkout/sessions";
 
 /// my.* with Stripe offered and pointed at a stand-in, the idp beside it, the demo supporter.
 struct Stack {
-    app: TestApp,
-    idp: String,
+    web: login::Stack,
     stripe: StandIn,
     ada: PersonId,
     _files: tempfile::TempDir,
-    _idp_shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl std::ops::Deref for Stack {
+    type Target = login::Stack;
+    fn deref(&self) -> &login::Stack {
+        &self.web
+    }
 }
 
 async fn stack(pool: PgPool) -> Stack {
@@ -45,45 +45,13 @@ async fn stack(pool: PgPool) -> Stack {
         std::fs::write(&path, text).unwrap();
         path
     };
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let idp = format!("http://{}", listener.local_addr().unwrap());
-    let mut idp_settings = Settings::default();
-    idp_settings.idp.public_url = idp.clone();
-    idp_settings.mail.outbox_dir = files.path().join("idp-outbox");
-    let connect = (*pool.connect_options()).clone();
-    let idp_app = idp::startup::Application::build_on(listener, &idp_settings, connect).await.unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(idp_app.run_until(async move {
-        let _ = rx.await;
-    }));
-    let spec = ClientSpec::new(
-        "Supporter app",
-        ClientKind::Confidential,
-        vec![RedirectUri::new(&format!("{PUBLIC}/auth/callback")).unwrap()],
-        vec![RedirectUri::new(&format!("{PUBLIC}/logout")).unwrap()],
-        vec![GrantType::AuthorizationCode],
-        Scopes::parse("openid profile email").unwrap(),
-    )
-    .unwrap();
-    let mut db = pool.begin().await.unwrap();
-    let id = ClientId::new("my-supporter-app").unwrap();
-    let secret = client::create(&mut db, Origin { actor: &Actor::System, source: "test" }, &id, &spec)
-        .await
-        .unwrap()
-        .unwrap();
-    db.commit().await.unwrap();
-
     let mut settings = test_settings();
-    settings.http.public_url = PUBLIC.into();
-    settings.idp.public_url = idp.clone();
-    settings.login.client_secret_file = Some(file("client.secret", secret.expose_secret()));
     settings.payments.methods = vec!["bank_transfer".into(), "stripe".into()];
     settings.stripe.secret_key_file = Some(file("sk", "sk_test_web"));
     settings.stripe.webhook_secret_files = vec![file("whsec", "whsec_test_web")];
     settings.stripe.api_url = stripe.url();
-    let app = spawn_app_with(pool, settings).await;
-    Stack { app, idp, stripe, ada, _files: files, _idp_shutdown: tx }
+    let web = login::stack_with(pool, settings).await;
+    Stack { web, stripe, ada, _files: files }
 }
 
 fn query(url: &str) -> HashMap<String, String> {

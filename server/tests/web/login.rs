@@ -26,6 +26,11 @@ pub struct Stack {
 }
 
 pub async fn stack(pool: PgPool) -> Stack {
+    stack_with(pool, test_settings()).await
+}
+
+/// The idp and my.* with `settings` (plus the public URL, the idp and the client secret).
+pub async fn stack_with(pool: PgPool, mut settings: Settings) -> Stack {
     domain::demo::ensure(&pool).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let idp = format!("http://{}", listener.local_addr().unwrap());
@@ -60,7 +65,6 @@ pub async fn stack(pool: PgPool) -> Stack {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), secret.expose_secret()).unwrap();
 
-    let mut settings = test_settings();
     settings.http.public_url = PUBLIC.into();
     settings.idp.public_url = idp.clone();
     settings.login.client_secret_file = Some(file.path().to_owned());
