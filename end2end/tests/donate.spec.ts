@@ -11,75 +11,22 @@
 // database, for cdb-admin), a built target/debug/cdb-admin, and STRIPE_REQUESTS (the file the
 // stand-in writes the requests it got to, as JSON lines; the Stripe tests are skipped without).
 import { test, expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
+import { expectAccessible, expectNoMail, mailTo, uniqueAddress } from "./support";
 
-const MAILDIR = process.env.MAILDIR ?? "";
 // Twice the pixels, so the QR code's modules are whole pixels in the screenshot.
 test.use({ deviceScaleFactor: 2 });
 const CDB_ADMIN = resolve(__dirname, "../../target/debug/cdb-admin");
-
-/** The newest mail to `address` holding `containing`, quoted-printable decoded; waits up to 20 s. */
-async function mailTo(address: string, containing = ""): Promise<string> {
-  const folder = join(MAILDIR, "new");
-  for (let i = 0; i < 200; i++) {
-    const mails = readdirSync(folder, { withFileTypes: true })
-      .filter((f) => f.isFile())
-      .map((f) => readFileSync(join(folder, f.name), "utf8"))
-      .filter((raw) => raw.includes(`\nTo: ${address}\n`) || raw.includes(`\nTo: ${address}\r\n`));
-    const decoded = mails.map(decodeQuotedPrintable).filter((mail) => mail.includes(containing));
-    if (decoded.length > 0) return decoded[decoded.length - 1];
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no mail to ${address} holding ${JSON.stringify(containing)} in ${folder}`);
-}
-
-/** Quoted-printable (RFC 2045) back to UTF-8 text. */
-function decodeQuotedPrintable(raw: string): string {
-  const text = raw.replace(/=\r?\n/g, "");
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const hex = text.slice(i + 1, i + 3);
-    if (text[i] === "=" && /^[0-9A-F]{2}$/.test(hex)) {
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      bytes.push(...Buffer.from(text[i], "utf8"));
-    }
-  }
-  return Buffer.from(bytes).toString("utf8");
-}
-
-/** No mail to `address` holding `containing` arrives within `ms`. */
-async function expectNoMail(address: string, containing: string, ms = 1500) {
-  await new Promise((r) => setTimeout(r, ms));
-  const folder = join(MAILDIR, "new");
-  const found = readdirSync(folder, { withFileTypes: true })
-    .filter((f) => f.isFile())
-    .map((f) => decodeQuotedPrintable(readFileSync(join(folder, f.name), "utf8")))
-    .filter((mail) => mail.includes(`\nTo: ${address}\n`) || mail.includes(`\nTo: ${address}\r\n`))
-    .filter((mail) => mail.includes(containing));
-  expect(found, `a mail to ${address} holding ${JSON.stringify(containing)}`).toEqual([]);
-}
 
 function linkIn(mail: string, pattern = /https?:\/\/[^\s]+\/c\/[A-Za-z0-9_-]+/): string {
   const match = mail.match(pattern);
   if (!match) throw new Error(`no link in:\n${mail}`);
   return match[0];
-}
-
-function uniqueAddress(prefix: string): string {
-  return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
-}
-
-async function expectAccessible(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`)).toEqual([]);
 }
 
 /** The EPC QR code on the page, decoded from a screenshot of the inline SVG. */

@@ -4,58 +4,15 @@
 // scripts/test.sh starts; its Maildir is MAILDIR), the command link (GET shows, POST does), with
 // and without JavaScript and in German. axe-core checks every page of the journey.
 import { test, expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { expectAccessible, mailTo, uniqueAddress } from "./support";
 
-const MAILDIR = process.env.MAILDIR ?? "";
 // Set by the describe block that turns JavaScript off.
 let noScript = false;
-
-/** The newest mail to `address` (holding `containing`), quoted-printable decoded; waits up to 20 s. */
-async function mailTo(address: string, containing = ""): Promise<string> {
-  const folder = join(MAILDIR, "new");
-  for (let i = 0; i < 200; i++) {
-    const mails = readdirSync(folder, { withFileTypes: true })
-      .filter((f) => f.isFile())
-      .map((f) => readFileSync(join(folder, f.name), "utf8"))
-      .filter((raw) => raw.includes(`\nTo: ${address}\n`) || raw.includes(`\nTo: ${address}\r\n`));
-    const decoded = mails.map(decodeQuotedPrintable).filter((mail) => mail.includes(containing));
-    if (decoded.length > 0) return decoded[decoded.length - 1];
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no mail to ${address} in ${folder}`);
-}
-
-/** Quoted-printable (RFC 2045) back to UTF-8 text: lettre encodes long lines and non-ASCII. */
-function decodeQuotedPrintable(raw: string): string {
-  const text = raw.replace(/=\r?\n/g, "");
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const hex = text.slice(i + 1, i + 3);
-    if (text[i] === "=" && /^[0-9A-F]{2}$/.test(hex)) {
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      bytes.push(...Buffer.from(text[i], "utf8"));
-    }
-  }
-  return Buffer.from(bytes).toString("utf8");
-}
 
 function linkIn(mail: string): string {
   const match = mail.match(/https?:\/\/[^\s]+\/c\/[A-Za-z0-9_-]+/);
   if (!match) throw new Error(`no command link in:\n${mail}`);
   return new URL(match[0]).pathname;
-}
-
-async function expectAccessible(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`)).toEqual([]);
-}
-
-function uniqueAddress(prefix: string): string {
-  return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
 }
 
 async function registerAndConfirm(page: Page, address: string, labels: Record<string, string | RegExp>) {
