@@ -651,6 +651,16 @@ async fn an_invoice_paid_before_its_checkout_completed_still_makes_one_payment_o
     assert_eq!(stripe.count("SELECT count(*) FROM provider_subscription").await, 1);
 }
 
+/// Stops a cluster of `scripts/pg.sh` when dropped.
+struct StopsCluster(&'static str);
+
+impl Drop for StopsCluster {
+    fn drop(&mut self) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg.sh");
+        let _ = std::process::Command::new(script).args(["stop", self.0]).output();
+    }
+}
+
 /// Runs `scripts/pg.sh` with these arguments; its standard output.
 fn pg_sh(args: &[&str]) -> String {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg.sh");
@@ -665,6 +675,8 @@ async fn stripe_events_of_a_burst_are_registered_once_when_postgresql_restarts_i
     let port = "5619";
     let admin_url =
         tokio::task::spawn_blocking(move || pg_sh(&["start", "webhook-restart", port])).await.unwrap();
+    // Dropped last: the cluster stops when the test ends, passed or failed.
+    let _cluster = StopsCluster("webhook-restart");
     let admin = PgPool::connect(&admin_url).await.unwrap();
     let name = format!("webhook_restart_{}", std::process::id());
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.unwrap();
