@@ -57,6 +57,15 @@ pub enum Action {
     StatementImported,
     StatementEntryAssigned,
     FlagResolved,
+    PledgeNeedsRenewal,
+    PledgeRenewed,
+    PaymentFailed,
+    TransferReminded,
+    SubscriptionCancelled,
+    PaymentRecorded,
+    PaymentRefunded,
+    AnnualStatementIssued,
+    AnnualStatementSent,
 }
 
 impl Action {
@@ -92,6 +101,15 @@ impl Action {
             Action::StatementImported => "payment.statement_imported",
             Action::StatementEntryAssigned => "payment.statement_entry_assigned",
             Action::FlagResolved => "payment.flag_resolved",
+            Action::PledgeNeedsRenewal => "pledge.needs_renewal",
+            Action::PledgeRenewed => "pledge.renewed",
+            Action::PaymentFailed => "payment.failed",
+            Action::TransferReminded => "pledge.transfer_reminded",
+            Action::SubscriptionCancelled => "pledge.subscription_cancelled",
+            Action::PaymentRecorded => "payment.recorded_by_hand",
+            Action::PaymentRefunded => "payment.refunded_by_staff",
+            Action::AnnualStatementIssued => "statement.issued",
+            Action::AnnualStatementSent => "statement.sent",
         }
     }
 }

@@ -38,6 +38,10 @@ pub enum Command {
     /// Gives a pledge made with a confirmed supporter's address (by someone not logged in) to
     /// that supporter.
     ConfirmDonation { pledge: PledgeId },
+    /// Shows a pledge whose collection stopped (or whose payment failed) and lets its person
+    /// choose a way to pay it again: `payment::renewal::perform`, which needs their choice
+    /// (`registration::perform` refuses it).
+    RenewPledge { pledge: PledgeId },
 }
 
 impl Command {
@@ -47,6 +51,7 @@ impl Command {
             Command::ConfirmRegistration { .. } => "confirm_registration",
             Command::ConfirmEmail { .. } => "confirm_email",
             Command::ConfirmDonation { .. } => "confirm_donation",
+            Command::RenewPledge { .. } => "renew_pledge",
         }
     }
 
@@ -57,13 +62,17 @@ impl Command {
             Command::ConfirmRegistration { .. } => Duration::days(7),
             Command::ConfirmEmail { .. } => Duration::days(2),
             Command::ConfirmDonation { .. } => Duration::days(7),
+            // Processors retry failed payments for weeks; the donor may be away.
+            Command::RenewPledge { .. } => Duration::days(30),
         }
     }
 
     /// Where the link is mailed: the address it confirms.
     pub fn address(&self) -> Option<Email> {
         match self {
-            Command::ConfirmRegistration { .. } | Command::ConfirmDonation { .. } => None,
+            Command::ConfirmRegistration { .. }
+            | Command::ConfirmDonation { .. }
+            | Command::RenewPledge { .. } => None,
             Command::ConfirmEmail { address } => Some(Email::from_db(address.clone())),
         }
     }

@@ -8,7 +8,7 @@ use crate::audit::{Actor, Origin};
 use crate::email::{self, Verification};
 use crate::group::{self, GroupRole};
 use crate::password::{self, Password};
-use crate::payment::notice::{ThankYouWriter, Thanks};
+use crate::payment::notice::{PaymentWriter, Thanks};
 use crate::payment::payment::{self as payments, NewPayment};
 use crate::payment::pledge::{self, NewPledge};
 use crate::payment::{Currency, Method, Money, Period, Provider};
@@ -96,8 +96,20 @@ pub async fn ensure(pool: &PgPool) -> Result<DemoSupporter> {
 /// early transfers are, so no thank-you mail is queued for them.
 struct NoMail;
 
-impl ThankYouWriter for NoMail {
+impl PaymentWriter for NoMail {
     fn thank_you(&self, _: Language, _: &Thanks<'_>) -> Written {
+        (String::new(), String::new())
+    }
+    fn renewal(&self, _: Language, _: &crate::payment::RenewalNotice<'_>) -> Written {
+        (String::new(), String::new())
+    }
+    fn payment_failed(&self, _: Language, _: &crate::payment::PaymentFailedNotice<'_>) -> Written {
+        (String::new(), String::new())
+    }
+    fn transfer_reminder(&self, _: Language, _: &crate::payment::ReminderNotice<'_>) -> Written {
+        (String::new(), String::new())
+    }
+    fn statement_ready(&self, _: Language, _: &crate::payment::StatementNotice<'_>) -> Written {
         (String::new(), String::new())
     }
 }

@@ -26,6 +26,7 @@ pub mod password;
 pub mod payment;
 pub mod person;
 pub mod registration;
+pub mod schedule;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod throttle;

@@ -25,6 +25,10 @@ pub enum MailKind {
     ConfirmEmail,
     ConfirmDonation,
     ThankYou,
+    RenewPledge,
+    PaymentFailed,
+    TransferReminder,
+    StatementReady,
 }
 
 impl MailKind {
@@ -37,6 +41,10 @@ impl MailKind {
             MailKind::ConfirmEmail => "confirm_email",
             MailKind::ConfirmDonation => "confirm_donation",
             MailKind::ThankYou => "thank_you",
+            MailKind::RenewPledge => "renew_pledge",
+            MailKind::PaymentFailed => "payment_failed",
+            MailKind::TransferReminder => "transfer_reminder",
+            MailKind::StatementReady => "statement_ready",
         }
     }
 }

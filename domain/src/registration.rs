@@ -143,7 +143,7 @@ pub enum Done {
 pub async fn perform(
     pool: &PgPool,
     token: &str,
-    writer: &dyn crate::payment::notice::ThankYouWriter,
+    writer: &dyn crate::payment::notice::PaymentWriter,
 ) -> Result<std::result::Result<(Link, Done), command_link::Refusal>> {
     let mut tx = pool.begin().await?;
     let link = match command_link::redeem(&mut tx, token).await? {
@@ -164,6 +164,9 @@ pub async fn perform(
             crate::payment::pledge::join_and_thank(&mut tx, origin, *pledge, link.person, writer).await?;
             Done::DonationJoined
         }
+        // Needs the supporter's choice of a way to pay: `payment::renewal::perform`. The
+        // transaction is dropped, so the link stays usable.
+        Command::RenewPledge { .. } => return Ok(Err(command_link::Refusal::Unknown)),
         Command::ConfirmEmail { address } => {
             let address = Email::try_from(address.as_str())?;
             // A savepoint, so a conflict leaves the transaction (and the spent link) intact.
@@ -260,6 +263,7 @@ pub async fn renew(
         Command::ConfirmRegistration { .. } => MailKind::ConfirmRegistration,
         Command::ConfirmEmail { .. } => MailKind::ConfirmEmail,
         Command::ConfirmDonation { .. } => MailKind::ConfirmDonation,
+        Command::RenewPledge { .. } => MailKind::RenewPledge,
     };
     let written = write(
         owner.preferred_language,

@@ -88,3 +88,70 @@ pub async fn age_retired_signing_keys(pool: &PgPool, by: Duration) -> Result<()>
     .await?;
     Ok(())
 }
+
+/// Writes the money half's mails as plain lines a test can read: the subject names the mail,
+/// the body holds the values (and a renewal link's token as `/c/<token>`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlainWords;
+
+impl crate::payment::notice::PaymentWriter for PlainWords {
+    fn thank_you(
+        &self,
+        language: crate::types::Language,
+        thanks: &crate::payment::Thanks<'_>,
+    ) -> crate::registration::Written {
+        (format!("thanks {}", thanks.name), format!("{language:?} {} {}", thanks.amount, thanks.booked_on))
+    }
+    fn renewal(
+        &self,
+        language: crate::types::Language,
+        notice: &crate::payment::RenewalNotice<'_>,
+    ) -> crate::registration::Written {
+        use secrecy::ExposeSecret;
+        (
+            format!("renew {}", notice.name),
+            format!(
+                "{language:?} {} {} /c/{}",
+                notice.reason,
+                notice.pledge.amount,
+                notice.token.expose_secret()
+            ),
+        )
+    }
+    fn payment_failed(
+        &self,
+        language: crate::types::Language,
+        notice: &crate::payment::PaymentFailedNotice<'_>,
+    ) -> crate::registration::Written {
+        use secrecy::ExposeSecret;
+        (
+            format!("payment failed {}", notice.name),
+            format!("{language:?} {} /c/{}", notice.pledge.amount, notice.token.expose_secret()),
+        )
+    }
+    fn transfer_reminder(
+        &self,
+        language: crate::types::Language,
+        notice: &crate::payment::ReminderNotice<'_>,
+    ) -> crate::registration::Written {
+        (
+            format!("reminder {}", notice.name),
+            format!(
+                "{language:?} {} {} {}",
+                notice.pledge.amount,
+                notice.pledge.reference.as_str(),
+                notice.due_on
+            ),
+        )
+    }
+    fn statement_ready(
+        &self,
+        language: crate::types::Language,
+        notice: &crate::payment::StatementNotice<'_>,
+    ) -> crate::registration::Written {
+        (
+            format!("statement {} {}", notice.name, notice.year),
+            format!("{language:?} corrected={} {}", notice.corrected, notice.path),
+        )
+    }
+}

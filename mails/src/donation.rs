@@ -6,7 +6,6 @@
 
 use crate::{Writer, format};
 use domain::command_link::Command;
-use domain::payment::notice::ThankYouWriter;
 use domain::payment::{DonationNotice, Method, Money, Period, PledgeSummary, Thanks};
 use domain::registration::{Notice, Written};
 use domain::types::Language;
@@ -30,7 +29,7 @@ impl Writer {
             DonationNotice::ConfirmKnown { name, token, pledge } => {
                 let not_you = match pledge.method {
                     Method::BankTransfer => "not_you_transfer",
-                    Method::Stripe => "not_you_card",
+                    Method::Stripe | Method::Paypal => "not_you_card",
                 };
                 self.mail(
                     language,
@@ -69,6 +68,10 @@ impl Writer {
                     context! { name => *name, url => self.link(token) },
                 )
             }),
+            // To the pledge's confirmed owner.
+            Command::RenewPledge { .. } => self.or_fallback(language, |language| {
+                self.mail(language, "renew_renewed", context! { name => *name, url => self.link(token) })
+            }),
             _ => return None,
         };
         Some(written)
@@ -106,14 +109,12 @@ impl Writer {
     }
 }
 
-impl ThankYouWriter for Writer {
-    fn thank_you(&self, language: Language, thanks: &Thanks<'_>) -> Written {
-        Writer::thank_you(self, language, thanks)
-    }
-}
-
 /// "monthly donation of €25.00".
-fn donation(language: Language, amount: Money, period: Period) -> Result<String, minijinja::Error> {
+pub(crate) fn donation(
+    language: Language,
+    amount: Money,
+    period: Period,
+) -> Result<String, minijinja::Error> {
     let key = match period {
         Period::Once => "donation_once",
         Period::Monthly => "donation_monthly",
@@ -125,7 +126,7 @@ fn donation(language: Language, amount: Money, period: Period) -> Result<String,
 /// The paragraph with the transfer reference, for a bank transfer; empty otherwise.
 fn transfer(language: Language, pledge: &PledgeSummary) -> Result<String, minijinja::Error> {
     let key = match (pledge.method, pledge.period) {
-        (Method::Stripe, _) => return Ok(String::new()),
+        (Method::Stripe | Method::Paypal, _) => return Ok(String::new()),
         (Method::BankTransfer, Period::Once) => "transfer_once",
         (Method::BankTransfer, Period::Monthly | Period::Yearly) => "transfer_recurring",
     };
@@ -135,6 +136,7 @@ fn transfer(language: Language, pledge: &PledgeSummary) -> Result<String, miniji
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::payment::notice::PaymentWriter;
     use domain::payment::{CreditorReference, Currency};
     use secrecy::SecretString;
 
@@ -394,7 +396,7 @@ mod tests {
                 assert!(!body.contains("monthly") && !body.contains("monatlich"), "{body}");
             }
             // Through the trait domain calls, the same mail.
-            assert_eq!(ThankYouWriter::thank_you(&writer, language, &thanks), (subject, body));
+            assert_eq!(PaymentWriter::thank_you(&writer, language, &thanks), (subject, body));
         }
     }
 

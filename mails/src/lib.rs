@@ -21,6 +21,7 @@
 
 mod donation;
 pub mod format;
+mod pledges;
 mod registration;
 mod texts;
 

@@ -44,6 +44,7 @@ closed_set!(
         /// proprietary software).
         BankTransfer => "bank_transfer",
         Stripe => "stripe",
+        Paypal => "paypal",
     }
 );
 closed_set!(
@@ -65,7 +66,28 @@ closed_set!(
 );
 closed_set!(
     /// Who reported a payment.
-    Provider, "payment_provider", { Bank => "bank", Stripe => "stripe" }
+    Provider, "payment_provider", {
+        Bank => "bank",
+        Stripe => "stripe",
+        Paypal => "paypal",
+        /// Recorded by staff (cash, cheque): `cdb-admin payments record`.
+        Manual => "manual",
+    }
+);
+closed_set!(
+    /// Why a pledge needs renewal.
+    RenewalReason, "renewal_reason", {
+        /// The processor ended its subscription (card expired or replaced, deleted, suspended).
+        ProviderEnded => "provider_ended",
+        /// The processor gave up after repeated failed payments.
+        PaymentFailed => "payment_failed",
+        /// The organisation drops the processor (`cdb-admin pledges migrate`).
+        ProviderDropped => "provider_dropped",
+    }
+);
+closed_set!(
+    /// How a payment recorded by hand was made.
+    ManualMethod, "manual_method", { Cash => "cash", Cheque => "cheque", Other => "other" }
 );
 closed_set!(
     /// What became of a payment.
@@ -113,6 +135,47 @@ impl Period {
 }
 
 impl Method {
+    /// The provider that reports this method's payments.
+    pub fn provider(self) -> Provider {
+        match self {
+            Method::BankTransfer => Provider::Bank,
+            Method::Stripe => Provider::Stripe,
+            Method::Paypal => Provider::Paypal,
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+        let text = text.trim();
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|m| m.as_str() == text)
+            .ok_or(InvalidValue::new(Field::PaymentMethod, Problem::Unknown))
+    }
+}
+
+impl Provider {
+    /// The method a provider collects, if it is one a pledge can have (`manual` is not).
+    pub fn method(self) -> Option<Method> {
+        match self {
+            Provider::Bank => Some(Method::BankTransfer),
+            Provider::Stripe => Some(Method::Stripe),
+            Provider::Paypal => Some(Method::Paypal),
+            Provider::Manual => None,
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+        let text = text.trim();
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|m| m.as_str() == text)
+            .ok_or(InvalidValue::new(Field::PaymentMethod, Problem::Unknown))
+    }
+}
+
+impl ManualMethod {
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
         let text = text.trim();
         Self::ALL

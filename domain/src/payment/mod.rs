@@ -25,13 +25,19 @@ mod offer;
 pub mod payment;
 pub mod pledge;
 mod reference;
+pub mod renewal;
 pub mod statement;
 pub mod stripe_sync;
 pub mod subscription;
 pub mod webhook_event;
 
-pub use kinds::{EndedBy, Method, PaymentStatus, Period, PledgeStatus, Provider};
+pub use kinds::{
+    EndedBy, ManualMethod, Method, PaymentStatus, Period, PledgeStatus, Provider, RenewalReason,
+};
 pub use money::{Currency, Money};
-pub use notice::{DonationNotice, PledgeSummary, Thanks};
+pub use notice::{
+    DonationNotice, PaymentFailedNotice, PledgeSummary, ReminderNotice, RenewalNotice, StatementNotice,
+    Thanks,
+};
 pub use offer::{BankAccount, Gift, GiftInput, Iban, Offer};
 pub use reference::CreditorReference;

@@ -3,7 +3,7 @@
 //! The mails of the money half, as data: domain decides which mail goes to whom, the `mails`
 //! crate words it in the recipient's language.
 
-use super::kinds::{Method, Period};
+use super::kinds::{Method, Period, RenewalReason};
 use super::money::Money;
 use super::reference::CreditorReference;
 use crate::registration::Written;
@@ -39,7 +39,49 @@ pub struct Thanks<'a> {
     pub reference: Option<&'a CreditorReference>,
 }
 
-/// Writes the thank-you mail; implemented by `mails::Writer` (server and CLI alike).
-pub trait ThankYouWriter: Sync {
+/// The mail asking a supporter to renew a pledge whose collection stopped without them asking.
+/// The link (`Command::RenewPledge`) shows the pledge and lets them choose a way to pay again.
+#[derive(Debug)]
+pub struct RenewalNotice<'a> {
+    pub name: &'a str,
+    pub pledge: &'a PledgeSummary,
+    pub reason: RenewalReason,
+    pub token: &'a SecretString,
+}
+
+/// The one mail of a failed-payment episode: the processor will retry; the link lets the
+/// supporter update their card or switch to another way to pay.
+#[derive(Debug)]
+pub struct PaymentFailedNotice<'a> {
+    pub name: &'a str,
+    pub pledge: &'a PledgeSummary,
+    pub token: &'a SecretString,
+}
+
+/// The one friendly reminder of a bank transfer overdue by the grace period.
+#[derive(Debug)]
+pub struct ReminderNotice<'a> {
+    pub name: &'a str,
+    pub pledge: &'a PledgeSummary,
+    pub due_on: time::Date,
+}
+
+/// The mail saying a supporter's annual statement is ready (or corrected), with its link.
+#[derive(Debug)]
+pub struct StatementNotice<'a> {
+    pub name: &'a str,
+    pub year: i32,
+    /// A corrected statement replaces one sent before.
+    pub corrected: bool,
+    /// Path of the download on the supporter app, e.g. `/donations/statements/<id>`.
+    pub path: &'a str,
+}
+
+/// Writes the mails of the money half; implemented by `mails::Writer` (server and CLI alike).
+pub trait PaymentWriter: Sync {
     fn thank_you(&self, language: Language, thanks: &Thanks<'_>) -> Written;
+    fn renewal(&self, language: Language, notice: &RenewalNotice<'_>) -> Written;
+    fn payment_failed(&self, language: Language, notice: &PaymentFailedNotice<'_>) -> Written;
+    fn transfer_reminder(&self, language: Language, notice: &ReminderNotice<'_>) -> Written;
+    fn statement_ready(&self, language: Language, notice: &StatementNotice<'_>) -> Written;
 }

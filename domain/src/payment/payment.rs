@@ -11,7 +11,7 @@
 use super::flag::{self, Reason, Subject};
 use super::kinds::{PaymentStatus, Period, PledgeStatus, Provider};
 use super::money::{Currency, Money};
-use super::notice::{ThankYouWriter, Thanks};
+use super::notice::{PaymentWriter, Thanks};
 use super::pledge::{self, Pledge};
 use crate::audit::{self, Action, Origin};
 use crate::mail::{self, MailKind, OutgoingMail};
@@ -73,7 +73,7 @@ pub async fn register(
     tx: &mut Transaction<'_, Postgres>,
     origin: Origin<'_>,
     new: &NewPayment<'_>,
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
 ) -> Result<Registered> {
     if new.amount.minor <= 0 {
         return Err(DomainError::Invalid(crate::types::InvalidValue::new(
@@ -141,7 +141,7 @@ pub async fn register(
     )
     .await?;
     if let Some(pledge) = &pledge {
-        pledge::record_paid(tx, pledge, new.booked_on).await?;
+        pledge::record_paid(tx, pledge, new.provider, new.booked_on).await?;
         if let Some(person) = pledge.person {
             queue_thanks(tx, person, pledge.period, Some(pledge), new.amount, new.booked_on, writer).await?;
         }
@@ -158,7 +158,7 @@ pub(crate) async fn queue_thanks(
     pledge: Option<&Pledge>,
     amount: Money,
     booked_on: Date,
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
 ) -> Result<()> {
     let row = sqlx::query!(
         r#"SELECT p.display_name, p.preferred_language, e.address

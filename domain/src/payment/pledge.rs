@@ -7,9 +7,9 @@
 //! A visitor's pledge has no person until the giver confirms their address; payments that
 //! arrive before wait with the pledge and join the person with it ([`join`]).
 
-use super::kinds::{EndedBy, Method, Period, PledgeStatus};
+use super::kinds::{EndedBy, Method, Period, PledgeStatus, Provider};
 use super::money::{Currency, Money};
-use super::notice::ThankYouWriter;
+use super::notice::PaymentWriter;
 use super::reference::CreditorReference;
 use crate::audit::{self, Action, Origin};
 use crate::types::{PersonId, PledgeId, Referrer};
@@ -205,7 +205,7 @@ pub async fn join_and_thank(
     origin: Origin<'_>,
     pledge: PledgeId,
     person: PersonId,
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
 ) -> Result<bool> {
     let Some(early) = join_payments(tx, origin, pledge, person).await? else { return Ok(false) };
     if early.is_empty() {
@@ -272,23 +272,35 @@ async fn join_payments(
     Ok(Some(early))
 }
 
-/// Marks a pledge paid on `paid_on`: a pending pledge becomes active (a one-off gift is then
-/// complete), a recurring one expects its next payment a period later.
+/// Marks a pledge paid on `paid_on` through `provider`: a pending pledge becomes active (a
+/// one-off gift is then complete), a recurring one expects its next payment a period later,
+/// and an open failed-payment episode ends. A pledge that needs renewal is active again when
+/// the payment came the pledge's own way (a retried card that went through), but not when the
+/// organisation is dropping that processor: the supporter still has to choose a new way.
 pub(crate) async fn record_paid(
     tx: &mut Transaction<'_, Postgres>,
     pledge: &Pledge,
+    provider: Provider,
     paid_on: Date,
 ) -> Result<()> {
     let next = pledge.period.next_after(paid_on);
+    let revives = pledge.status == PledgeStatus::NeedsRenewal && provider.method() == Some(pledge.method);
     sqlx::query!(
         r#"UPDATE pledge SET
-             status = CASE WHEN status IN ('pending', 'needs_renewal') THEN 'active'::pledge_status ELSE status END,
+             status = CASE WHEN status = 'pending' THEN 'active'::pledge_status
+                           WHEN status = 'needs_renewal' AND $3 AND renewal_reason <> 'provider_dropped'
+                             THEN 'active'::pledge_status
+                           ELSE status END,
+             renewal_reason = CASE WHEN status = 'needs_renewal' AND $3 AND renewal_reason <> 'provider_dropped'
+                                   THEN NULL ELSE renewal_reason END,
+             failing_since = NULL,
              next_expected_on = CASE WHEN $2::date IS NULL THEN NULL
                                      ELSE GREATEST(COALESCE(next_expected_on, $2::date), $2::date) END,
              updated_at = now()
            WHERE id = $1"#,
         pledge.id as PledgeId,
         next,
+        revives,
     )
     .execute(&mut **tx)
     .await?;
@@ -348,7 +360,9 @@ pub async fn change(
 }
 
 /// Ends a pledge. `EndedBy::Provider` does not cancel: the promise stands and the pledge
-/// needs renewal (a new card, another method) unless the supporter had cancelled it already.
+/// needs renewal (a new card, another method) unless the supporter had cancelled it already;
+/// `renewal::lapse` does that and mails the supporter, which is what a provider's report
+/// should use.
 /// Returns the new status, or `None` for an unknown pledge.
 pub async fn end(
     tx: &mut Transaction<'_, Postgres>,
@@ -369,6 +383,8 @@ pub async fn end(
     sqlx::query!(
         r#"UPDATE pledge SET status = $2, ended_by = $3,
                   ended_at = CASE WHEN $2 = 'cancelled'::pledge_status THEN now() ELSE NULL END,
+                  renewal_reason = CASE WHEN $2 = 'needs_renewal'::pledge_status
+                                        THEN COALESCE(renewal_reason, 'provider_ended') ELSE NULL END,
                   updated_at = now()
            WHERE id = $1"#,
         id as PledgeId,

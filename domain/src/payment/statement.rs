@@ -31,7 +31,7 @@
 use super::flag::{self, Flag, Reason};
 use super::kinds::{Period, PledgeStatus, Provider};
 use super::money::{Currency, Money};
-use super::notice::{ThankYouWriter, Thanks};
+use super::notice::{PaymentWriter, Thanks};
 use super::payment::{self, NewPayment, Registered};
 use super::pledge::{self, Pledge};
 use super::reference::CreditorReference;
@@ -321,7 +321,7 @@ pub async fn import(
     file: &StatementFile,
     entries: &[NewEntry],
     accepted: &[Currency],
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
 ) -> Result<ImportOutcome> {
     import_with(pool, origin, file, entries, accepted, writer, Registration::Bulk).await
 }
@@ -335,7 +335,7 @@ pub async fn import_one_by_one(
     file: &StatementFile,
     entries: &[NewEntry],
     accepted: &[Currency],
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
 ) -> Result<ImportOutcome> {
     import_with(pool, origin, file, entries, accepted, writer, Registration::OneByOne).await
 }
@@ -353,7 +353,7 @@ async fn import_with(
     file: &StatementFile,
     entries: &[NewEntry],
     accepted: &[Currency],
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
     registration: Registration,
 ) -> Result<ImportOutcome> {
     let mut positions = HashSet::with_capacity(entries.len());
@@ -582,7 +582,7 @@ async fn register_entry(
     key: &str,
     pledge: Option<PledgeId>,
     entry: &NewEntry,
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
 ) -> Result<Registered> {
     let new = NewPayment {
         provider: Provider::Bank,
@@ -608,7 +608,7 @@ async fn register_bulk(
     pledges: &[Pledge],
     matches: &[Match],
     payment_of: &mut [Option<Uuid>],
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
 ) -> Result<usize> {
     if matches.is_empty() {
         return Ok(0);
@@ -708,7 +708,8 @@ async fn register_bulk(
         new.iter().map(|(m, _)| pledges[m.pledge].person.map(PersonId::as_uuid)).collect();
     audit_many(tx, origin, Action::PaymentRegistered, &subjects, &details).await?;
 
-    // Each pledge paid: `pledge::record_paid` once per payment comes to the latest due date.
+    // Each pledge paid: `pledge::record_paid` once per payment comes to the latest due date
+    // (the same rules, for many pledges in one statement).
     let mut next: HashMap<usize, Option<Date>> = HashMap::new();
     for (m, _) in &new {
         let due = pledges[m.pledge].period.next_after(entries[m.entry].booking_date);
@@ -719,7 +720,13 @@ async fn register_bulk(
         next.into_iter().map(|(i, due)| (pledges[i].id.as_uuid(), due)).unzip();
     sqlx::query!(
         r#"UPDATE pledge SET
-             status = CASE WHEN status IN ('pending', 'needs_renewal') THEN 'active'::pledge_status ELSE status END,
+             status = CASE WHEN status = 'pending' THEN 'active'::pledge_status
+                           WHEN status = 'needs_renewal' AND method = 'bank_transfer'
+                                AND renewal_reason <> 'provider_dropped' THEN 'active'::pledge_status
+                           ELSE status END,
+             renewal_reason = CASE WHEN status = 'needs_renewal' AND method = 'bank_transfer'
+                                        AND renewal_reason <> 'provider_dropped' THEN NULL ELSE renewal_reason END,
+             failing_since = NULL,
              next_expected_on = CASE WHEN t.next IS NULL THEN NULL
                                      ELSE GREATEST(COALESCE(next_expected_on, t.next), t.next) END,
              updated_at = now()
@@ -792,7 +799,7 @@ struct Thankful<'a> {
 async fn queue_thanks_many(
     tx: &mut Transaction<'_, Postgres>,
     thanks: &[Thankful<'_>],
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
 ) -> Result<()> {
     if thanks.is_empty() {
         return Ok(());
@@ -1094,7 +1101,7 @@ pub async fn assign(
     origin: Origin<'_>,
     entry: EntryId,
     target: Target,
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
 ) -> Result<std::result::Result<Assigned, AssignRefused>> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query!(

@@ -60,12 +60,40 @@ pub async fn add_email(
 /// Words the thank-you mail so a test can read what it said.
 pub struct Words;
 
-impl domain::payment::notice::ThankYouWriter for Words {
+impl domain::payment::notice::PaymentWriter for Words {
     fn thank_you(
         &self,
         language: Language,
         thanks: &domain::payment::Thanks<'_>,
     ) -> domain::registration::Written {
         (format!("thanks {}", thanks.name), format!("{language:?} {} {}", thanks.amount, thanks.booked_on))
+    }
+    fn renewal(
+        &self,
+        language: Language,
+        notice: &domain::payment::RenewalNotice<'_>,
+    ) -> domain::registration::Written {
+        domain::testing::PlainWords.renewal(language, notice)
+    }
+    fn payment_failed(
+        &self,
+        language: Language,
+        notice: &domain::payment::PaymentFailedNotice<'_>,
+    ) -> domain::registration::Written {
+        domain::testing::PlainWords.payment_failed(language, notice)
+    }
+    fn transfer_reminder(
+        &self,
+        language: Language,
+        notice: &domain::payment::ReminderNotice<'_>,
+    ) -> domain::registration::Written {
+        domain::testing::PlainWords.transfer_reminder(language, notice)
+    }
+    fn statement_ready(
+        &self,
+        language: Language,
+        notice: &domain::payment::StatementNotice<'_>,
+    ) -> domain::registration::Written {
+        domain::testing::PlainWords.statement_ready(language, notice)
     }
 }

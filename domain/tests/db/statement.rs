@@ -9,7 +9,7 @@ use crate::{SOURCE, add_email, new_person};
 use domain::audit::{Actor, Origin};
 use domain::email::Verification;
 use domain::payment::flag;
-use domain::payment::notice::ThankYouWriter;
+use domain::payment::notice::PaymentWriter;
 use domain::payment::payment;
 use domain::payment::pledge::{self, NewPledge, Pledge};
 use domain::payment::statement::{
@@ -29,7 +29,7 @@ const EUR: &[Currency] = &[Currency::EUR];
 
 struct Words;
 
-impl ThankYouWriter for Words {
+impl PaymentWriter for Words {
     fn thank_you(&self, language: Language, thanks: &Thanks<'_>) -> Written {
         (
             format!("thanks {}", thanks.name),
@@ -41,6 +41,34 @@ impl ThankYouWriter for Words {
                 thanks.reference.map(|r| r.as_str()).unwrap_or("-")
             ),
         )
+    }
+    fn renewal(
+        &self,
+        language: Language,
+        notice: &domain::payment::RenewalNotice<'_>,
+    ) -> domain::registration::Written {
+        domain::testing::PlainWords.renewal(language, notice)
+    }
+    fn payment_failed(
+        &self,
+        language: Language,
+        notice: &domain::payment::PaymentFailedNotice<'_>,
+    ) -> domain::registration::Written {
+        domain::testing::PlainWords.payment_failed(language, notice)
+    }
+    fn transfer_reminder(
+        &self,
+        language: Language,
+        notice: &domain::payment::ReminderNotice<'_>,
+    ) -> domain::registration::Written {
+        domain::testing::PlainWords.transfer_reminder(language, notice)
+    }
+    fn statement_ready(
+        &self,
+        language: Language,
+        notice: &domain::payment::StatementNotice<'_>,
+    ) -> domain::registration::Written {
+        domain::testing::PlainWords.statement_ready(language, notice)
     }
 }
 

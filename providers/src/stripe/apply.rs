@@ -56,11 +56,11 @@ use super::event::{
 use domain::DomainError;
 use domain::audit::{Actor, Origin};
 use domain::payment::flag::{self, Reason, Subject};
-use domain::payment::notice::ThankYouWriter;
+use domain::payment::notice::PaymentWriter;
 use domain::payment::payment::{self, Adjusted, AdjustmentKind, NewAdjustment, NewPayment};
 use domain::payment::pledge::{self, Pledge};
 use domain::payment::webhook_event::{self, Outcome};
-use domain::payment::{EndedBy, Money, Provider, stripe_sync};
+use domain::payment::{EndedBy, Money, Provider, RenewalReason, renewal, stripe_sync};
 use domain::types::{PledgeId, WebhookEventId};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -170,7 +170,7 @@ pub async fn apply(
     account: &Account,
     received: &Received,
     raw: &str,
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
 ) -> Result<Applied, ApplyError> {
     let other_mode = account.other_mode(received.livemode);
     if other_mode {
@@ -313,7 +313,7 @@ async fn apply_once(
     pool: &PgPool,
     received: &Received,
     raw: &str,
-    writer: &dyn ThankYouWriter,
+    writer: &dyn PaymentWriter,
     other_mode: bool,
     found: &Found,
 ) -> Result<Applied, DomainError> {
@@ -344,7 +344,7 @@ struct Ctx<'a, 'c> {
     event: WebhookEventId,
     received: &'a Received,
     raw: &'a str,
-    writer: &'a dyn ThankYouWriter,
+    writer: &'a dyn PaymentWriter,
     found: &'a Found,
 }
 
@@ -386,7 +386,8 @@ impl Ctx<'_, '_> {
             Action::SubscriptionUpdated(s) | Action::SubscriptionDeleted(s) => self.subscription(s).await,
             Action::ChargeRefunded(r) => self.refunded(r).await,
             Action::DisputeCreated(d) => self.disputed(d).await,
-            Action::InvoicePaymentFailed(_) | Action::Unhandled => Ok(Applied::Ignored),
+            Action::InvoicePaymentFailed(i) => self.invoice_failed(i).await,
+            Action::Unhandled => Ok(Applied::Ignored),
         }
     }
 
@@ -430,6 +431,27 @@ impl Ctx<'_, '_> {
             c.customer_id.as_deref(),
         )
         .await?;
+        // A pledge renewed by card (it needed renewal, or was paid another way): the new
+        // subscription collects it now, and every other one is cancelled.
+        if pledge.method != domain::payment::Method::Stripe
+            || pledge.status == domain::payment::PledgeStatus::NeedsRenewal
+        {
+            renewal::adopt(&mut self.tx, ORIGIN, pledge.id, domain::payment::Method::Stripe, subscription)
+                .await?;
+        }
+        Ok(Applied::Applied)
+    }
+
+    /// A subscription's payment failed (Stripe retries it): the first failure of an episode
+    /// mails the supporter a link to update the card or switch method.
+    async fn invoice_failed(&mut self, i: &Invoice) -> Result<Applied, DomainError> {
+        let Some(subscription) = i.subscription_id.as_deref() else { return Ok(Applied::Ignored) };
+        let Some(pledge) =
+            domain::payment::subscription::pledge_of(&mut *self.tx, PROVIDER, subscription).await?
+        else {
+            return Ok(Applied::Ignored);
+        };
+        renewal::payment_failed(&mut self.tx, ORIGIN, pledge, self.writer).await?;
         Ok(Applied::Applied)
     }
 
@@ -529,12 +551,20 @@ impl Ctx<'_, '_> {
                     | SubscriptionStatus::IncompleteExpired
             );
         if ended {
-            let by = if s.cancel_at_period_end || self.cancellation_requested() {
-                EndedBy::Supporter
+            if renewal::is_superseded(&mut *self.tx, PROVIDER, &s.subscription_id).await? {
+                // We ended it (the pledge was renewed another way, or Stripe is being
+                // dropped): the pledge goes on without it.
+            } else if s.cancel_at_period_end || self.cancellation_requested() {
+                pledge::end(&mut self.tx, ORIGIN, pledge.id, EndedBy::Supporter).await?;
             } else {
-                EndedBy::Provider
-            };
-            pledge::end(&mut self.tx, ORIGIN, pledge.id, by).await?;
+                let reason = match (self.cancellation_reason().as_deref(), &s.status) {
+                    (Some("payment_failed"), _) | (_, SubscriptionStatus::Unpaid) => {
+                        RenewalReason::PaymentFailed
+                    }
+                    _ => RenewalReason::ProviderEnded,
+                };
+                renewal::lapse(&mut self.tx, ORIGIN, pledge.id, reason, self.writer).await?;
+            }
         }
         Ok(Applied::Applied)
     }
@@ -707,6 +737,12 @@ impl Ctx<'_, '_> {
     /// Whether a subscription event says the supporter asked for the cancellation
     /// (`cancellation_details.reason`, not in async-stripe's subscription summary).
     fn cancellation_requested(&self) -> bool {
+        self.cancellation_reason().is_some_and(|r| r == "cancellation_requested")
+    }
+
+    /// `cancellation_details.reason` of the event's subscription: `cancellation_requested`,
+    /// `payment_failed`, `payment_disputed`.
+    fn cancellation_reason(&self) -> Option<String> {
         #[derive(serde::Deserialize)]
         struct Body {
             data: Data,
@@ -727,7 +763,6 @@ impl Ctx<'_, '_> {
             .ok()
             .and_then(|b| b.data.object.cancellation_details)
             .and_then(|d| d.reason)
-            .is_some_and(|r| r == "cancellation_requested")
     }
 }
 

@@ -35,6 +35,7 @@ pub async fn view(state: &AppState, token: &str) -> CommandView {
                     _ => CommandView::Unknown,
                 }
             }
+            Command::RenewPledge { .. } => CommandView::Unknown,
         },
         Ok(Err(Refusal::Expired { .. })) => CommandView::Expired,
         Ok(Err(Refusal::Used { .. })) => CommandView::Used,

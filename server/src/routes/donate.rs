@@ -120,6 +120,10 @@ pub async fn submit(State(state): State<AppState>, session: Session, request: Re
             Some(url) => Redirect::to(&url).into_response(),
             None => back(&session, DonateOutcome::Failed { form: form.cut(KEEP_CHARS) }).await,
         },
+        Method::Paypal => {
+            tracing::error!("PayPal checkout is not built yet");
+            back(&session, DonateOutcome::Failed { form: form.cut(KEEP_CHARS) }).await
+        }
     }
 }
 
