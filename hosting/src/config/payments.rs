@@ -28,6 +28,9 @@ pub struct PaymentSettings {
     pub maximum_minor: i64,
     /// Offered methods in the order shown: `bank_transfer`, `stripe`.
     pub methods: Vec<String>,
+    /// Days a bank transfer of a recurring pledge may be late before its one friendly reminder
+    /// goes out (one per due date, never a stream).
+    pub reminder_grace_days: u16,
     pub bank: BankSettings,
 }
 
@@ -51,6 +54,7 @@ impl Default for PaymentSettings {
             minimum_minor: offer.minimum_minor,
             maximum_minor: offer.maximum_minor,
             methods: vec!["bank_transfer".into()],
+            reminder_grace_days: 14,
             bank: BankSettings::default(),
         }
     }
