@@ -11,7 +11,7 @@ use crate::password::{self, Password};
 use crate::payment::notice::{PaymentWriter, Thanks};
 use crate::payment::payment::{self as payments, NewPayment};
 use crate::payment::pledge::{self, NewPledge};
-use crate::payment::{Currency, Method, Money, Period, Provider};
+use crate::payment::{Currency, Method, Money, Period};
 use crate::person::{self, NewPerson, Person};
 use crate::registration::Written;
 use crate::types::{
@@ -114,7 +114,9 @@ impl PaymentWriter for NoMail {
     }
 }
 
-/// Ada's donations: a monthly bank transfer paid three times, and a one-off gift.
+/// Ada's donations: a monthly bank transfer paid three times, a one-off gift, and a yearly card
+/// donation whose processor ended its subscription (it needs a new way to pay: the donations
+/// page offers it).
 async fn donations(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     origin: Origin<'_>,
@@ -128,22 +130,18 @@ async fn donations(
             &[(time::Month::September, 1), (time::Month::October, 1), (time::Month::November, 2)][..],
         ),
         (Period::Once, 5000, &[(time::Month::November, 20)][..]),
+        (Period::Yearly, 6000, &[(time::Month::January, 15)][..]),
     ];
     for (period, minor, paid) in gifts {
-        let new = NewPledge {
-            person: None,
-            amount: eur(minor),
-            period,
-            method: Method::BankTransfer,
-            referrer: None,
-        };
+        let method = if period == Period::Yearly { Method::Stripe } else { Method::BankTransfer };
+        let new = NewPledge { person: None, amount: eur(minor), period, method, referrer: None };
         let pledge = pledge::create(tx, origin, &new).await?;
         for (i, (month, day)) in paid.iter().enumerate() {
             let booked_on = time::Date::from_calendar_date(2026, *month, *day)
                 .map_err(|_| DomainError::NotFound("demo date"))?;
             let key = format!("demo-{}-{i}", pledge.reference.as_str());
             let payment = NewPayment {
-                provider: Provider::Bank,
+                provider: method.provider(),
                 object_id: &key,
                 aliases: &[],
                 pledge: Some(pledge.id),
@@ -154,6 +152,10 @@ async fn donations(
             payments::register(tx, origin, &payment, &NoMail).await?;
         }
         pledge::join(tx, origin, pledge.id, ada).await?;
+        if method == Method::Stripe {
+            // Quietly (no mail): the card expired, the processor ended the subscription.
+            pledge::end(tx, origin, pledge.id, crate::payment::EndedBy::Provider).await?;
+        }
     }
     Ok(())
 }

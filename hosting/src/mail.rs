@@ -160,24 +160,27 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer) -> Result<usize, domain
     }
 }
 
-/// Sends the queue until the task is dropped: looks every `poll_interval_ms`, and prunes
-/// finished jobs once an hour.
+/// Sends the queue until the task is dropped: looks every `poll_interval_ms`. Pruning finished
+/// jobs is a scheduled job ([`prune_job`]).
 pub async fn run_worker(pool: PgPool, mailer: Mailer, settings: MailSettings) {
     let mut poll = tokio::time::interval(Duration::from_millis(settings.poll_interval_ms.max(50)));
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut prune = tokio::time::interval(Duration::from_secs(3600));
     loop {
-        tokio::select! {
-            _ = poll.tick() => {
-                if let Err(e) = deliver_due(&pool, &mailer).await {
-                    tracing::warn!(error = ?e, "the mail queue could not be read");
-                }
-            }
-            _ = prune.tick() => {
-                if let Err(e) = mail::prune(&pool, KEEP_FINISHED).await {
-                    tracing::warn!(error = ?e, "pruning sent mail failed");
-                }
-            }
+        poll.tick().await;
+        if let Err(e) = deliver_due(&pool, &mailer).await {
+            tracing::warn!(error = ?e, "the mail queue could not be read");
         }
     }
+}
+
+/// Deletes finished mail jobs older than 30 days, once an hour across all instances (the idp's
+/// and the supporter app's share it: one name, one schedule).
+pub fn prune_job(pool: PgPool) -> crate::scheduler::Job {
+    crate::scheduler::Job::new("mail_prune", Duration::from_secs(3600), move || {
+        let pool = pool.clone();
+        async move {
+            let deleted = mail::prune(&pool, KEEP_FINISHED).await.map_err(|e| e.to_string())?;
+            Ok(format!("{deleted} finished mail jobs deleted"))
+        }
+    })
 }

@@ -25,6 +25,8 @@ use tokio::net::TcpListener;
 const BODY_LIMIT: usize = 16 * 1024;
 /// How often expired codes, tokens, sessions, throttle counters and retired keys are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// How often an instance looks for due scheduled jobs.
+const SCHEDULER_LOOKS_EVERY: Duration = Duration::from_secs(30);
 
 pub use hosting::startup::StartupError;
 
@@ -89,45 +91,55 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let jobs = tokio::spawn(background_jobs(self.state.clone()));
+        let scheduled = tokio::spawn(hosting::scheduler::run(
+            self.state.pool.clone(),
+            scheduled_jobs(&self.state),
+            SCHEDULER_LOOKS_EVERY,
+        ));
         let mail = tokio::spawn(hosting::mail::run_worker(self.state.pool.clone(), self.mailer, self.mail));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         jobs.abort();
+        scheduled.abort();
         mail.abort();
         self.state.pool.close().await;
         result
     }
 }
 
+/// What every instance does for itself: reload the signing keys (each instance holds its own
+/// copy). Pruning is a scheduled job instead, run by one instance per schedule ([`scheduled_jobs`]).
 async fn background_jobs(state: AppState) {
     let mut reload = tokio::time::interval(keyring::RELOAD_EVERY);
-    let mut prune = tokio::time::interval(PRUNE_EVERY);
     loop {
-        tokio::select! {
-            _ = reload.tick() => {
-                if let Err(e) = state.keys.reload().await {
-                    tracing::warn!(error = %e, "reloading signing keys failed; keeping the loaded ones");
-                }
-            }
-            _ = prune.tick() => prune_expired(&state.pool, &state.config).await,
+        reload.tick().await;
+        if let Err(e) = state.keys.reload().await {
+            tracing::warn!(error = %e, "reloading signing keys failed; keeping the loaded ones");
         }
     }
 }
 
-async fn prune_expired(pool: &PgPool, config: &Config) {
-    let result = async {
-        let rows = domain::oidc::grant::prune_expired(pool).await?
-            + domain::throttle::prune(pool, config.throttle).await?
-            + domain::oidc::keys::prune(pool, config.access_token_lifetime).await?
-            + domain::oidc::login_link::prune(pool).await?;
-        Ok::<_, domain::DomainError>(rows)
-    }
-    .await;
-    match result {
-        Ok(0) => {}
-        Ok(rows) => tracing::debug!(rows, "pruned expired rows"),
-        Err(e) => tracing::warn!(error = ?e, "pruning expired rows failed"),
-    }
+/// The idp's periodic jobs: pruning expired grants, throttle counters, retired keys and login
+/// links, and finished mail jobs.
+fn scheduled_jobs(state: &AppState) -> Vec<hosting::scheduler::Job> {
+    let prune = state.clone();
+    vec![
+        hosting::mail::prune_job(state.pool.clone()),
+        hosting::scheduler::Job::new("idp_prune", PRUNE_EVERY, move || {
+            let state = prune.clone();
+            async move {
+                let rows = prune_expired(&state.pool, &state.config).await.map_err(|e| format!("{e:?}"))?;
+                Ok(format!("{rows} expired rows pruned"))
+            }
+        }),
+    ]
+}
+
+async fn prune_expired(pool: &PgPool, config: &Config) -> Result<u64, domain::DomainError> {
+    Ok(domain::oidc::grant::prune_expired(pool).await?
+        + domain::throttle::prune(pool, config.throttle).await?
+        + domain::oidc::keys::prune(pool, config.access_token_lifetime).await?
+        + domain::oidc::login_link::prune(pool).await?)
 }
 
 /// Every route and layer of the idp.

@@ -7,6 +7,7 @@
 //! where they may create databases).
 
 pub mod headers;
+pub mod jobs;
 pub mod oidc_client;
 pub mod routes;
 pub mod session_view;

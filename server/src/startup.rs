@@ -36,6 +36,7 @@ pub struct Application {
     pool: PgPool,
     mailer: Mailer,
     mail: MailSettings,
+    jobs: Vec<hosting::scheduler::Job>,
 }
 
 impl Application {
@@ -87,8 +88,9 @@ impl Application {
             offer,
             stripe,
         };
+        let jobs = crate::jobs::all(&state, settings);
         let router = router(state, settings, oidc);
-        Ok(Self { listener, router, pool, mailer, mail: settings.mail.clone() })
+        Ok(Self { listener, router, pool, mailer, mail: settings.mail.clone(), jobs })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -97,20 +99,16 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let store = PostgresStore::new(self.pool.clone());
-        let cleanup = tokio::spawn(tower_sessions::ExpiredDeletion::continuously_delete_expired(
-            store,
-            Duration::from_secs(300),
-        ));
-        // Several instances may run: the queue hands each mail to exactly one of them.
+        // Several instances may run: the queue hands each mail to exactly one of them, and the
+        // scheduler each periodic job to one of them per schedule.
         let mail = tokio::spawn(hosting::mail::run_worker(self.pool.clone(), self.mailer, self.mail));
-        let prune = tokio::spawn(prune_command_links(self.pool.clone()));
+        let jobs =
+            tokio::spawn(hosting::scheduler::run(self.pool.clone(), self.jobs, crate::jobs::LOOK_EVERY));
         // The peer address, for `hosting::client_address` (throttling).
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
-        cleanup.abort();
         mail.abort();
-        prune.abort();
+        jobs.abort();
         self.pool.close().await;
         result
     }
@@ -179,17 +177,4 @@ fn oidc_client(settings: &Settings) -> Result<OidcClient, StartupError> {
     };
     OidcClient::new(settings.idp.issuer(), &settings.login.client_id, secret, &settings.public_origin())
         .map_err(StartupError::Other)
-}
-
-/// Deletes long-expired command links once an hour (every instance may; the DELETE is idempotent).
-async fn prune_command_links(pool: PgPool) {
-    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        hourly.tick().await;
-        match domain::command_link::prune(&pool).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "expired command links deleted"),
-            Err(error) => tracing::warn!(?error, "could not delete expired command links"),
-        }
-    }
 }

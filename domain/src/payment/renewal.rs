@@ -254,9 +254,10 @@ pub async fn perform(
     token: &str,
     choice: Choice,
 ) -> Result<std::result::Result<Renewed, LinkRefused>> {
-    if let Choice::Provider(method) = choice {
+    if let Choice::Provider(method) = choice
+        && method != Method::BankTransfer
+    {
         // Nothing changes yet: the provider's confirmation does it.
-        debug_assert!(method != Method::BankTransfer);
         return Ok(show(pool, token).await?.map(|(person, pledge)| Renewed::Checkout { person, pledge }));
     }
     let mut tx = pool.begin().await?;
@@ -650,4 +651,25 @@ pub async fn migrate(
     .await?;
     report.waiting = u64::try_from(waiting).unwrap_or(0).saturating_sub(report.marked);
     Ok(report)
+}
+
+/// What the renewal page says about a pledge beyond [`Pledge`]: why it needs renewal, and
+/// whether a payment of it is failing now (an open episode of [`payment_failed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenewalState {
+    /// Set while the pledge needs renewal.
+    pub reason: Option<RenewalReason>,
+    /// When the current failure episode began; `None` when payments go through.
+    pub failing_since: Option<OffsetDateTime>,
+}
+
+/// The renewal state of a pledge; `None` for an unknown pledge.
+pub async fn state<'e>(executor: impl PgExecutor<'e>, id: PledgeId) -> Result<Option<RenewalState>> {
+    let row = sqlx::query!(
+        r#"SELECT renewal_reason AS "reason: RenewalReason", failing_since FROM pledge WHERE id = $1"#,
+        id as PledgeId,
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|r| RenewalState { reason: r.reason, failing_since: r.failing_since }))
 }

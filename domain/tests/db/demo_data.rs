@@ -22,11 +22,17 @@ async fn demo_data_loads_once_and_can_log_in(pool: PgPool) {
     assert!(password::verify(&demo::PASSWORD.into(), &hash).await.unwrap());
     let groups = group::memberships(&pool, account.person).await.unwrap();
     assert_eq!(groups.len(), 1);
-    // A donor with payments: a monthly pledge paid three times and a one-off gift.
+    // A donor with payments: a monthly pledge paid three times, a one-off gift, and a yearly
+    // card donation that needs a new way to pay.
     let pledges = domain::payment::pledge::for_person(&pool, account.person).await.unwrap();
-    assert_eq!(pledges.len(), 2);
+    assert_eq!(pledges.len(), 3);
+    assert_eq!(
+        pledges.iter().filter(|p| p.status == domain::payment::PledgeStatus::NeedsRenewal).count(),
+        1,
+        "one pledge to try renewal with"
+    );
     let payments = domain::payment::payment::for_person(&pool, account.person).await.unwrap();
-    assert_eq!(payments.iter().map(|p| p.amount.minor).sum::<i64>(), 3 * 1000 + 5000);
+    assert_eq!(payments.iter().map(|p| p.amount.minor).sum::<i64>(), 3 * 1000 + 5000 + 6000);
     let thanked: i64 = sqlx::query_scalar("SELECT count(*) FROM mail_job").fetch_one(&pool).await.unwrap();
     assert_eq!(thanked, 0, "demo payments mail nobody");
 }

@@ -17,6 +17,8 @@ mod oidc;
 mod payments;
 mod persons;
 mod registration;
+mod renewal;
+mod schedule;
 mod statement;
 mod throttle;
 
