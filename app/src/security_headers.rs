@@ -10,7 +10,8 @@
 //! `'wasm-unsafe-eval'` lets the browser compile the WebAssembly bundle and nothing else.
 //! Forms may post to us and lead to the idp (login and logout pass through it) and, when
 //! Stripe is offered, to Stripe's Checkout and billing portal: browsers apply `form-action` to
-//! the redirects that follow a form's POST too ([`STRIPE_FORM_ORIGINS`]). Every other
+//! the redirects that follow a form's POST too ([`STRIPE_FORM_ORIGINS`]); likewise PayPal's
+//! approve pages ([`PAYPAL_FORM_ORIGINS`]). Every other
 //! answer (server functions, plain routes, static files) gets [`STRICT`] from the server's
 //! header layer (`server/src/headers.rs`).
 
@@ -21,6 +22,10 @@ pub const STRICT: &str =
 /// Where the donate form and "update your card" lead when Stripe is offered (the 303 after
 /// `POST /donate` goes to Checkout, after `POST /donations/{id}/card` to the billing portal).
 pub const STRIPE_FORM_ORIGINS: &str = "https://checkout.stripe.com https://billing.stripe.com";
+
+/// Where the donate and renewal forms lead when PayPal is offered (the 303 goes to the order's
+/// or subscription's approve link, on PayPal's live or sandbox site).
+pub const PAYPAL_FORM_ORIGINS: &str = "https://www.paypal.com https://www.sandbox.paypal.com";
 
 /// The policy of a page rendered with `nonce`; `form_origins` are where forms may lead besides
 /// us (the idp, and Stripe when offered), separated by spaces. `reload` adds cargo-leptos's
@@ -47,10 +52,13 @@ pub fn set_page_policy() {
     let Some(state) = use_context::<crate::ssr::AppState>() else { return };
     let nonce = leptos::nonce::use_nonce();
     let reload = std::env::var_os("LEPTOS_WATCH").map(|_| state.leptos_options.reload_port);
-    let form_origins = match state.stripe {
-        Some(_) => format!("{} {STRIPE_FORM_ORIGINS}", state.idp_origin),
-        None => state.idp_origin.clone(),
-    };
+    let mut form_origins = state.idp_origin.clone();
+    if state.stripe.is_some() {
+        form_origins = format!("{form_origins} {STRIPE_FORM_ORIGINS}");
+    }
+    if state.paypal.is_some() {
+        form_origins = format!("{form_origins} {PAYPAL_FORM_ORIGINS}");
+    }
     let policy = content_security_policy(nonce.as_deref(), &form_origins, reload);
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
         options.insert_header(http::header::CONTENT_SECURITY_POLICY, value);

@@ -5,9 +5,12 @@
 //!
 //! - `stripe`: `Stripe-Signature` checks, event parsing (async-stripe), the API client
 //!   (Checkout, subscriptions, billing portal) and applying an event to the database.
+//! - `paypal`: offline webhook verification, event parsing, the REST client (Orders v2,
+//!   Subscriptions v1) and applying an event to the database.
 //! - `bank`: bank statements (ISO 20022 camt.053, CSV) and the EPC QR code ("GiroCode").
 //!
 //! Server and CLI both use this crate. Tests: `cargo test -p providers`.
 
 pub mod bank;
+pub mod paypal;
 pub mod stripe;

@@ -1,7 +1,7 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! The `[payments]` and `[stripe]` sections: what donors may give, where bank transfers go, and
-//! how my.* talks to Stripe. Parsed into `domain::payment::Offer` at start-up, so a mistyped
+//! The `[payments]`, `[stripe]` and `[paypal]` sections: what donors may give, where bank
+//! transfers go, and how my.* talks to Stripe and PayPal. Parsed into `domain::payment::Offer` at start-up, so a mistyped
 //! IBAN or currency stops the binary with the key to fix instead of showing a wrong page.
 
 use domain::payment::{BankAccount, Currency, Iban, Method, Offer};
@@ -95,6 +95,108 @@ impl Default for StripeSettings {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaypalSettings {
+    /// The REST app's client id (not secret); required when `payments.methods` offers `paypal`.
+    pub client_id: String,
+    /// A file holding the REST app's client secret.
+    pub client_secret_file: Option<PathBuf>,
+    /// The id PayPal gave our webhook (developer dashboard): part of what every delivery's
+    /// signature covers, so events signed for anyone else's webhook are refused.
+    pub webhook_id: String,
+    /// PayPal's API: `https://api-m.paypal.com`, or `https://api-m.sandbox.paypal.com`.
+    pub api_url: String,
+    /// Hosts a signing certificate may be fetched from (`host` for the default port,
+    /// `host:port` for another one).
+    pub cert_hosts: Vec<String>,
+    /// A PEM file of roots trusted besides the web PKI for the signing certificate and the API
+    /// (tests: their throwaway CA). Leave unset in production.
+    pub extra_trust_anchor_file: Option<PathBuf>,
+    /// The name the signing certificate must be issued for
+    /// (`messageverificationcerts.sandbox.paypal.com` for the sandbox).
+    pub cert_name: String,
+    /// How far a delivery's transmission time may be from now, either side.
+    pub max_age_secs: u64,
+    /// The largest webhook body taken; larger ones are refused with 413 before they are read.
+    pub webhook_body_limit_bytes: usize,
+}
+
+impl Default for PaypalSettings {
+    fn default() -> Self {
+        Self {
+            client_id: String::new(),
+            client_secret_file: None,
+            webhook_id: String::new(),
+            api_url: "https://api-m.paypal.com".into(),
+            cert_hosts: [
+                "api.paypal.com",
+                "api.sandbox.paypal.com",
+                "api-m.paypal.com",
+                "api-m.sandbox.paypal.com",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            extra_trust_anchor_file: None,
+            cert_name: "messageverificationcerts.paypal.com".into(),
+            max_age_secs: 300,
+            webhook_body_limit_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// The PayPal secret and the extra trust anchor, read from their files.
+#[derive(Clone)]
+pub struct PaypalSecrets {
+    pub client_secret: SecretString,
+    /// PEM text of `paypal.extra_trust_anchor_file`.
+    pub extra_trust_anchor_pem: Option<String>,
+}
+
+impl std::fmt::Debug for PaypalSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaypalSecrets")
+            .field("extra_trust_anchor", &self.extra_trust_anchor_pem.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PaypalSettings {
+    /// Reads and checks what PayPal needs; `Ok(None)` when no secret file is set. The error
+    /// names the key to fix.
+    pub fn secrets(&self) -> Result<Option<PaypalSecrets>, String> {
+        let Some(secret_file) = &self.client_secret_file else { return Ok(None) };
+        let client_secret = read_secret("paypal.client_secret_file", secret_file)?;
+        if self.client_id.trim().is_empty() {
+            return Err("paypal.client_id must be set (the REST app's client id)".into());
+        }
+        let webhook_id = self.webhook_id.trim();
+        if webhook_id.is_empty() || !webhook_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err("paypal.webhook_id must be the webhook's id at PayPal (letters and digits)".into());
+        }
+        if !(self.api_url.starts_with("https://") || self.api_url.starts_with("http://")) {
+            return Err(format!("paypal.api_url {:?} must be an https URL", self.api_url));
+        }
+        if self.cert_hosts.is_empty()
+            || self.cert_hosts.iter().any(|h| h.trim().is_empty() || h.contains('/'))
+        {
+            return Err("paypal.cert_hosts must list host names (host or host:port)".into());
+        }
+        if !(1..=3600).contains(&self.max_age_secs) {
+            return Err("paypal.max_age_secs must be between 1 and 3600".into());
+        }
+        let extra_trust_anchor_pem = match &self.extra_trust_anchor_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("paypal.extra_trust_anchor_file {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        Ok(Some(PaypalSecrets { client_secret, extra_trust_anchor_pem }))
+    }
+}
+
 /// The Stripe secrets, read from their files.
 #[derive(Clone)]
 pub struct StripeSecrets {
@@ -134,8 +236,9 @@ impl PaymentSettings {
             .methods
             .iter()
             .map(|m| {
-                Method::parse(m)
-                    .map_err(|_| format!("payments.methods: {m:?} is not one of bank_transfer, stripe"))
+                Method::parse(m).map_err(|_| {
+                    format!("payments.methods: {m:?} is not one of bank_transfer, stripe, paypal")
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let iban = Iban::parse(&self.bank.iban)
@@ -165,6 +268,10 @@ impl PaymentSettings {
 
     pub fn offers_stripe(&self) -> bool {
         self.methods.iter().any(|m| m == "stripe")
+    }
+
+    pub fn offers_paypal(&self) -> bool {
+        self.methods.iter().any(|m| m == "paypal")
     }
 }
 
@@ -208,6 +315,27 @@ mod tests {
         let mut settings = PaymentSettings::default();
         settings.bank.bic = "COBA<DE>".into();
         assert!(settings.offer().unwrap_err().starts_with("payments.bank.bic"));
+    }
+
+    #[test]
+    fn paypal_needs_its_settings_and_names_the_key() {
+        let dir = std::env::temp_dir().join(format!("cdb-paypal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let secret = dir.join("secret");
+        std::fs::write(&secret, "EO-secret-value\n").unwrap();
+        let mut settings = PaypalSettings { client_secret_file: Some(secret), ..PaypalSettings::default() };
+        assert!(settings.secrets().unwrap_err().starts_with("paypal.client_id"));
+        settings.client_id = "AbC".into();
+        assert!(settings.secrets().unwrap_err().starts_with("paypal.webhook_id"));
+        settings.webhook_id = "8PT597110X687430LKGECATA".into();
+        settings.max_age_secs = 0;
+        assert!(settings.secrets().unwrap_err().starts_with("paypal.max_age_secs"));
+        settings.max_age_secs = 300;
+        let secrets = settings.secrets().unwrap().unwrap();
+        assert!(!format!("{secrets:?}").contains("EO-secret"));
+        settings.extra_trust_anchor_file = Some(dir.join("missing.pem"));
+        assert!(settings.secrets().unwrap_err().starts_with("paypal.extra_trust_anchor_file"));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

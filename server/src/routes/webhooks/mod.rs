@@ -4,4 +4,5 @@
 //! signatures, so the CSRF guard exempts this prefix (`startup::router`), and they answer
 //! programs, so their refusals are JSON of the one answer table (`app::refusal`).
 
+pub mod paypal;
 pub mod stripe;
