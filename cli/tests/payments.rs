@@ -3,7 +3,9 @@
 //! `cdb-admin payments …` against a fresh database: a generated camt.053 statement imported
 //! (and imported again), the unmatched entries listed and assigned, flags listed and resolved,
 //! and files that must be refused (malformed XML, an entity bomb, a foreign namespace) refused
-//! with a clear error and nothing stored. Needs `DATABASE_URL` (a server where tests may create
+//! with a clear error and nothing stored; payments recorded by hand (once per receipt, thanked),
+//! refunds within what is left, and the CSV export (exact amounts, formula cells neutralised,
+//! 50,000 rows in the memory of a few). Needs `DATABASE_URL` (a server where tests may create
 //! databases): `cargo test -p cli --test payments`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -226,5 +228,324 @@ async fn files_that_are_not_statements_are_refused_and_nothing_is_stored(pool: P
     assert!(!ok && err.contains("cannot read"), "{err}");
     for table in ["bank_statement", "bank_statement_entry", "payment", "payment_flag"] {
         assert_eq!(count(&pool, table).await, 0, "{table}");
+    }
+}
+
+async fn mails(pool: &PgPool, kind: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM mail_job WHERE kind = $1")
+        .bind(kind)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+fn today() -> String {
+    time::OffsetDateTime::now_utc().date().to_string()
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn a_payment_recorded_by_hand_is_listed_refunded_within_limits_and_counted_once(pool: PgPool) {
+    let (ada, number) = ada(&pool).await;
+    let pledge = pledge(&pool, Some(ada), 2500).await;
+    let number = number.to_string();
+    let day = today();
+    let reference = pledge.reference.grouped();
+    let record = [
+        "record",
+        &number,
+        "--amount",
+        "25.00",
+        "--currency",
+        "EUR",
+        "--method",
+        "cash",
+        "--date",
+        &day,
+        "--pledge",
+        &reference,
+        "--receipt",
+        "Q-2026-17",
+        "--note",
+        "at the stand",
+    ];
+    let (ok, out, err) = admin(&pool, &record);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("recorded payment") && out.contains("25.00 EUR (cash)") && out.contains("Q-2026-17"),
+        "{out}"
+    );
+    assert!(out.contains("thank-you mail queued"), "{out}");
+    assert_eq!(mails(&pool, "thank_you").await, 1);
+    let (ok, out, err) = admin(&pool, &record);
+    assert!(ok && out.contains("was recorded before: nothing changed"), "{out}{err}");
+    assert_eq!((count(&pool, "payment").await, mails(&pool, "thank_you").await), (1, 1));
+    let status: String = sqlx::query_scalar("SELECT status::text FROM pledge WHERE id = $1")
+        .bind(pledge.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "active");
+
+    // A one-off gift by email address, without receipt number: the same command twice is one.
+    let gift = ["record", "ADA@example.org", "--amount", "10", "--method", "cheque", "--date", &day];
+    let (ok, out, err) = admin(&pool, &gift);
+    assert!(ok && out.contains("as a one-off gift") && out.contains("10.00 EUR (cheque)"), "{out}{err}");
+    let (ok, out, _) = admin(&pool, &gift);
+    assert!(ok && out.contains("recorded before"), "{out}");
+    assert_eq!((count(&pool, "payment").await, mails(&pool, "thank_you").await), (2, 2));
+
+    // Listed, newest first, as a table and as JSON.
+    let (ok, out, err) = admin(&pool, &["list", &number]);
+    assert!(
+        ok && out.contains(&format!("payments of {number} Ada")) && out.contains("2 payments"),
+        "{out}{err}"
+    );
+    assert!(out.contains("manual") && out.contains("25.00 EUR") && out.contains("received"), "{out}");
+    let (_, out, _) = admin(&pool, &["list", "ada@example.org", "--json"]);
+    let listed: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed.len(), 2);
+    let paid = listed.iter().find(|p| p["amount"] == "25.00").unwrap()["id"].as_str().unwrap().to_owned();
+
+    // Refunds: part, too much (nothing stored), the rest, then nothing is left.
+    let (ok, out, err) = admin(&pool, &["refund", &paid, "--amount", "5.00"]);
+    assert!(ok && out.contains("5.00 EUR refunded in total, status partially_refunded"), "{out}{err}");
+    let (ok, _, err) = admin(&pool, &["refund", &paid, "--amount", "20.01"]);
+    assert!(!ok && err.contains("more than what is left of the payment (20.00 EUR of 25.00 EUR)"), "{err}");
+    assert!(err.contains("nothing was recorded"), "{err}");
+    let (ok, out, err) = admin(&pool, &["refund", &paid, "--id", "cash-back-1"]);
+    assert!(ok && out.contains("20.00 EUR recorded") && out.contains("status refunded"), "{out}{err}");
+    let (ok, out, _) = admin(&pool, &["refund", &paid, "--id", "cash-back-1"]);
+    assert!(ok && out.contains("was recorded before"), "{out}");
+    let (ok, _, err) = admin(&pool, &["refund", &paid, "--amount", "1"]);
+    assert!(!ok && err.contains("nothing is left to refund"), "{err}");
+    let (_, out, _) = admin(&pool, &["list", &number]);
+    assert!(out.contains("25.00 EUR       25.00 EUR  refunded"), "{out}");
+    assert_eq!(count(&pool, "payment_flag").await, 0);
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn bad_payments_and_refunds_are_refused_with_a_clear_error(pool: PgPool) {
+    let (ada, number) = ada(&pool).await;
+    let number = number.to_string();
+    let day = today();
+    let other = pledge(&pool, None, 2500).await;
+    let mine = pledge(&pool, Some(ada), 2500).await;
+    let mine_id = mine.id.to_string();
+    let other_id = other.id.to_string();
+    let base = |amount: &'static str| {
+        vec!["record", "PERSON", "--amount", amount, "--method", "cash", "--date", "DAY"]
+    };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (base("25.001"), "not an amount in EUR"),
+        (base("-5"), "not an amount in EUR"),
+        (base("1e3"), "not an amount in EUR"),
+        (base("1.234,56"), "not an amount in EUR"),
+        (base("0"), "more than zero"),
+        ([base("25"), vec!["--currency", "XXX"]].concat(), "not a currency we know"),
+        ([base("25"), vec!["--currency", "CHF"]].concat(), "does not take it"),
+        ([base("25"), vec!["--pledge", &other_id]].concat(), "the pledge belongs to someone else"),
+        ([base("20"), vec!["--pledge", &mine_id]].concat(), "the pledge is for 25.00 EUR, not 20.00 EUR"),
+        ([base("25"), vec!["--pledge", "RF19 5390 0754 7034"]].concat(), "creditor reference"),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| {
+                if *a == "PERSON" {
+                    number.as_str()
+                } else if *a == "DAY" {
+                    day.as_str()
+                } else {
+                    a
+                }
+            })
+            .collect();
+        let (ok, out, err) = admin(&pool, &args);
+        assert!(!ok && err.contains(expected), "{args:?}: {out}{err}");
+    }
+    for (who, expected) in [
+        ("999999", "no person has the supporter number 999999"),
+        ("nobody@example.org", "nobody has the email address"),
+        ("not-a-person", "give a supporter number"),
+        ("00000000-0000-0000-0000-000000000000", "no person has the id"),
+    ] {
+        let (ok, _, err) =
+            admin(&pool, &["record", who, "--amount", "5", "--method", "cash", "--date", &day]);
+        assert!(!ok && err.contains(expected), "{who}: {err}");
+    }
+    let (ok, _, err) =
+        admin(&pool, &["record", &number, "--amount", "5", "--method", "cash", "--date", "2099-01-01"]);
+    assert!(!ok && err.contains("in the future"), "{err}");
+    let (ok, _, err) =
+        admin(&pool, &["record", &number, "--amount", "5", "--method", "card", "--date", &day]);
+    assert!(!ok && err.contains("invalid value 'card'"), "{err}");
+    let (ok, _, err) =
+        admin(&pool, &["record", &number, "--amount", "5", "--method", "cash", "--date", "1.12.2026"]);
+    assert!(!ok && err.contains("YYYY-MM-DD"), "{err}");
+    let (ok, _, err) = admin(&pool, &["refund", "00000000-0000-0000-0000-000000000000"]);
+    assert!(!ok && err.contains("no such payment"), "{err}");
+    let (ok, _, err) = admin(&pool, &["refund", "42"]);
+    assert!(!ok && err.contains("not a payment id"), "{err}");
+    let (ok, _, err) = admin(&pool, &["export", "--from", "2026-12-31", "--to", "2026-01-01"]);
+    assert!(!ok && err.contains("is after"), "{err}");
+    let (ok, _, err) =
+        admin(&pool, &["export", "--from", "2026-01-01", "--to", "2026-12-31", "--provider", "cash"]);
+    assert!(!ok && err.contains("bank, stripe, paypal or manual"), "{err}");
+    assert_eq!((count(&pool, "payment").await, count(&pool, "mail_job").await), (0, 0));
+}
+
+/// Runs `cdb-admin payments export …` under `/usr/bin/time -v`, stdout into `file`; returns
+/// the peak resident set size in KiB (`None` without GNU time) and stderr.
+fn export_measured(pool: &PgPool, args: &[&str], file: &Path) -> (Option<u64>, String) {
+    let timed = Path::new("/usr/bin/time").exists();
+    let mut command = if timed {
+        let mut c = Command::new("/usr/bin/time");
+        c.arg("-v").arg(env!("CARGO_BIN_EXE_cdb-admin"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_cdb-admin"))
+    };
+    for (name, _) in std::env::vars() {
+        if name == "DATABASE_URL" || name.starts_with("CDB_") {
+            command.env_remove(name);
+        }
+    }
+    let out = std::fs::File::create(file).unwrap();
+    let output = command
+        .env("DATABASE_URL", database_url(pool))
+        .args(["payments", "export"])
+        .args(args)
+        .stdout(out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{err}");
+    let peak = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .and_then(|kb| kb.trim().parse().ok());
+    (peak, err)
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn the_export_is_exact_neutralises_formulas_and_streams_fifty_thousand_rows(pool: PgPool) {
+    let (ada, number) = ada(&pool).await;
+    let pledge = pledge(&pool, Some(ada), 1999).await;
+    // Names a spreadsheet would run: the export must show them as text.
+    for (name, key) in [
+        ("=HYPERLINK(\"http://evil.example\",\"x\")", "a"),
+        ("+1+2", "b"),
+        ("-2+3", "c"),
+        ("@SUM(A1)", "d"),
+        ("\tTab", "e"),
+    ] {
+        let person: String = sqlx::query_scalar(
+            "INSERT INTO person (display_name, preferred_language) VALUES ($1, 'en') RETURNING id::text",
+        )
+        .bind(name)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO payment (provider, provider_object_id, person_id, amount_minor, currency, booked_on) VALUES ('bank', $1, $2::uuid, 1, 'EUR', DATE '2026-01-01')")
+            .bind(key)
+            .bind(person)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.csv");
+    let (small_peak, _) = export_measured(&pool, &["--from", "2026-01-01", "--to", "2026-12-31"], &small);
+    let mut reader = csv::Reader::from_path(&small).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "booked_on",
+            "provider",
+            "payment",
+            "provider_object",
+            "amount",
+            "currency",
+            "refunded",
+            "net",
+            "fee",
+            "status",
+            "supporter_number",
+            "name",
+            "pledge_reference",
+            "method"
+        ]
+    );
+    let names: Vec<String> = reader.records().map(|r| r.unwrap()[11].to_owned()).collect();
+    assert_eq!(
+        names,
+        ["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+1+2", "'-2+3", "'@SUM(A1)", "'\tTab"],
+        "every formula cell starts with '"
+    );
+
+    // 50,000 payments of Ada's pledge, amounts 0.01 to 999.99 EUR, every seventh half refunded.
+    sqlx::query(
+        "INSERT INTO payment (provider, provider_object_id, pledge_id, person_id, amount_minor, currency,
+                              refunded_minor, fee_minor, status, booked_on)
+         SELECT 'bank', 'acct-' || i, $1, $2, 1 + (i * 7919) % 99999, 'EUR',
+                CASE WHEN i % 7 = 0 THEN (1 + (i * 7919) % 99999) / 2 ELSE 0 END,
+                CASE WHEN i % 5 = 0 THEN 35 END,
+                CASE WHEN i % 7 = 0 THEN 'partially_refunded'::payment_status ELSE 'received' END,
+                DATE '2026-02-01' + (i % 300)
+         FROM generate_series(1, 50000) AS i",
+    )
+    .bind(pledge.id)
+    .bind(ada)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let big_file = dir.path().join("big.csv");
+    let (big_peak, err) = export_measured(
+        &pool,
+        &["--from", "2026-02-01", "--to", "2026-12-31", "--provider", "bank"],
+        &big_file,
+    );
+    assert!(err.contains("50000 payments booked 2026-02-01 to 2026-12-31 written"), "{err}");
+    let (expected, expected_refunded): (i64, i64) =
+        sqlx::query_as("SELECT sum(amount_minor)::bigint, sum(refunded_minor)::bigint FROM payment WHERE booked_on >= '2026-02-01'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    // Parsed back: the decimal text is exactly the minor units.
+    let minor = |text: &str| -> i64 {
+        let (whole, cents) = text.split_once('.').unwrap();
+        assert_eq!(cents.len(), 2, "{text}");
+        whole.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
+    };
+    let (mut rows, mut amount, mut refunded, mut net, mut fees) = (0, 0, 0, 0, 0);
+    for record in csv::Reader::from_path(&big_file).unwrap().records() {
+        let r = record.unwrap();
+        rows += 1;
+        amount += minor(&r[4]);
+        refunded += minor(&r[6]);
+        net += minor(&r[7]);
+        if !r[8].is_empty() {
+            fees += minor(&r[8]);
+        }
+        assert_eq!(minor(&r[7]), minor(&r[4]) - minor(&r[6]));
+        assert_eq!(
+            (&r[1], &r[5], &r[10], &r[13]),
+            ("bank", "EUR", number.to_string().as_str(), "bank_transfer")
+        );
+        assert_eq!(&r[12], pledge.reference.as_str());
+    }
+    assert_eq!(rows, 50_000);
+    assert_eq!(
+        (amount, refunded, net, fees),
+        (expected, expected_refunded, expected - expected_refunded, 10_000 * 35)
+    );
+    // Streaming: 50,000 rows (~6 MB of CSV) take no more memory than five.
+    if let (Some(small), Some(big)) = (small_peak, big_peak) {
+        let csv_kib = std::fs::metadata(&big_file).unwrap().len() / 1024;
+        eprintln!("peak RSS: 5 rows {small} KiB, 50,000 rows {big} KiB, CSV {csv_kib} KiB");
+        assert!(
+            big < small + 4 * 1024,
+            "peak RSS grew from {small} KiB to {big} KiB for a {csv_kib} KiB export"
+        );
     }
 }
