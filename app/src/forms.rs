@@ -69,10 +69,52 @@ pub enum CommandView {
         amount: String,
         period: String,
     },
+    /// A `RenewPledge` link: the pledge and the ways to pay it from now on, or why it cannot be
+    /// renewed (the link itself is fine; `Expired`/`Used` say when it is not).
+    RenewPledge(RenewalView),
+    /// A renewal link that was used: the pledge has its new way to pay.
+    RenewUsed,
     Expired,
     Used,
     Unknown,
 }
+
+/// What [`CommandView::RenewPledge`] shows, and `/donations/{id}/renew` for the logged-in owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RenewalView {
+    Ready(Box<RenewView>),
+    Refused(RenewRefusal),
+}
+
+/// Why a pledge cannot be renewed; each has its own page text (`renew_refused_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RenewRefusal {
+    /// The link's person does not own the pledge.
+    NotYours,
+    Cancelled,
+    /// A one-off gift.
+    OneOff,
+}
+
+/// A pledge on the renewal page, with what may be done about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewView {
+    pub pledge: PledgeView,
+    /// Why it needs renewal (`provider_ended`, `payment_failed`, `provider_dropped`); `None`
+    /// for a pledge that is still collected (a failing card, a switch of method).
+    pub reason: Option<String>,
+    /// Its payments so far, newest first.
+    pub payments: Vec<PaymentView>,
+    /// The ways to pay offered now, in the offer's order (`bank_transfer`, `stripe`, `paypal`).
+    pub methods: Vec<String>,
+    /// A Stripe pledge still collected from a known customer: offer Stripe's billing portal.
+    pub update_card: bool,
+}
+
+/// On `/renew/cancelled`: where "choose again" leads (the renewal page the checkout was started
+/// from, remembered in the session), if this browser started one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewReturn(pub Option<String>);
 
 /// What the last POST to a command link did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +129,8 @@ pub enum CommandOutcome {
     /// The pledge now belongs to the account.
     DonationJoined,
     Renewed,
+    /// A fresh renewal link (`RenewPledge`, 30 days) was mailed.
+    RenewalLinkRenewed,
     /// The link could not be used (expired, used or unknown meanwhile): show the link's state.
     Refused,
     Failed,
@@ -566,6 +610,9 @@ pub struct PledgeView {
     pub starts_on: String,
     /// A Stripe pledge with a customer: offer "update your card".
     pub has_card: bool,
+    /// A payment failed and the provider is retrying (a failure episode is open).
+    #[serde(default)]
+    pub failing: bool,
 }
 
 /// One payment on "My donations".

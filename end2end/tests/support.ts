@@ -4,7 +4,7 @@
 // its Maildir (MAILDIR), unique addresses, and the axe-core check. Not a test file itself.
 import { expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const MAILDIR = process.env.MAILDIR ?? "";
@@ -59,4 +59,25 @@ export function uniqueAddress(prefix: string): string {
 export async function expectAccessible(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
   expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`)).toEqual([]);
+}
+
+/** Every mail to `address` holding `containing`; none while the Maildir is still empty. */
+function mailsHolding(address: string, containing: string): string[] {
+  if (!existsSync(join(MAILDIR, "new"))) return [];
+  return mailsTo(address).filter((mail) => mail.includes(containing));
+}
+
+/** How many mails to `address` holding `containing` have arrived so far. */
+export function countMailsTo(address: string, containing = ""): number {
+  return mailsHolding(address, containing).length;
+}
+
+/** The first mail to `address` holding `containing` after the first `seen` such mails; waits up to 20 s. */
+export async function nextMailTo(address: string, containing: string, seen: number): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const found = mailsHolding(address, containing);
+    if (found.length > seen) return found[seen];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no new mail to ${address} holding ${JSON.stringify(containing)} in ${join(MAILDIR, "new")}`);
 }

@@ -4,11 +4,13 @@
 //! button (mail scanners fetch links; a GET must change nothing); the button posts to the same
 //! address, the server does it and redirects back here, where the outcome is shown once.
 //! Expired links offer a fresh one; used and unknown links say so in words, never as an error.
+//! A `RenewPledge` link shows the pledge and the ways to pay it from now on (`pages::renew`).
 
 use crate::components::page_title::PageTitle;
 use crate::forms::{CommandOutcome, CommandView};
 use crate::i18n::*;
 use crate::page_data::use_page_data;
+use crate::pages::renew::Renewal;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -67,6 +69,14 @@ pub fn CommandPage() -> impl IntoView {
                 }
                 .into_any()
             }
+            CommandView::RenewPledge(view) => view! { <Renewal view card_action=None /> }.into_any(),
+            CommandView::RenewUsed => view! {
+                <Invalid>
+                    <p>{t!(i18n, renew_used)}</p>
+                    <p><a href="/donations" class="button">{t!(i18n, nav_donations)}</a></p>
+                </Invalid>
+            }
+            .into_any(),
             CommandView::Expired => view! {
                 <Invalid>
                     <p>{t!(i18n, command_expired)}</p>
@@ -144,6 +154,7 @@ fn Outcome(outcome: CommandOutcome) -> impl IntoView {
         }
         .into_any(),
         CommandOutcome::Renewed => view! { <p>{t!(i18n, command_renewed)}</p> }.into_any(),
+        CommandOutcome::RenewalLinkRenewed => view! { <p>{t!(i18n, renew_link_renewed)}</p> }.into_any(),
         // Shown by CommandPage with the link's own page instead.
         CommandOutcome::Refused | CommandOutcome::Failed => ().into_any(),
     };

@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! `/donations` ("My donations", logged in only): the person's pledges and payments, and plain
 //! forms to change the amount or period of a recurring pledge, to cancel it, and (Stripe) to
-//! update the card in Stripe's billing portal. Each form posts to a server route
+//! update the card in Stripe's billing portal. A pledge that needs a new way to pay (or whose
+//! last payment failed) says so and links to its renewal page (`pages::renew`). Each form posts to a server route
 //! (`server/src/routes/donations.rs`), which authorises the pledge as the person's own, acts
 //! and redirects back here with a notice (post, redirect, get): no JavaScript needed.
 
@@ -33,6 +34,7 @@ fn status_text(i18n: leptos_i18n::I18nContext<Locale>, status: &str) -> String {
 fn method_text(i18n: leptos_i18n::I18nContext<Locale>, method: &str) -> String {
     match method {
         "stripe" => t_string!(i18n, method_stripe).to_string(),
+        "paypal" => t_string!(i18n, renew_method_paypal).to_string(),
         _ => t_string!(i18n, method_bank_transfer).to_string(),
     }
 }
@@ -87,6 +89,7 @@ pub fn DonationsPage() -> impl IntoView {
             {pledges}
         </section>
         <Payments payments=donations.payments />
+        <p><a href="/donations/statements">{t!(i18n, statements_link)}</a></p>
     }
     .into_any()
 }
@@ -155,8 +158,11 @@ fn Pledge(pledge: PledgeView, errors: Vec<GiftFieldError>, offer: OfferView) -> 
                 view! { <option value=p selected=selected>{period_text(i18n, p)}</option> }
             })
             .collect_view();
+        // A PayPal subscription's amount changes only with the donor's approval at PayPal:
+        // not offered here (the route refuses it too).
+        let changeable = pledge.method != "paypal";
         view! {
-            <details class="pledge-change" open=amount_problem.is_some() || period_problem.is_some()>
+            <details class="pledge-change" hidden=!changeable open=amount_problem.is_some() || period_problem.is_some()>
                 <summary>{t!(i18n, donations_change)}</summary>
                 <form method="post" action=format!("/donations/{id}/change") class="form">
                     <div class="field">
@@ -194,9 +200,26 @@ fn Pledge(pledge: PledgeView, errors: Vec<GiftFieldError>, offer: OfferView) -> 
             </form>
         }
     });
+    // A pledge that can no longer be collected, or whose last payment failed, says so first
+    // and leads to its renewal page (`/donations/{id}/renew`).
+    let needs_renewal = pledge.status == "needs_renewal";
+    let renew = (recurring && open && (needs_renewal || pledge.failing)).then(|| {
+        let text = if needs_renewal {
+            t_string!(i18n, donations_needs_renewal).to_string()
+        } else {
+            t_string!(i18n, donations_failing).to_string()
+        };
+        view! {
+            <div class="notice renew-notice" role="status">
+                <p>{text}</p>
+                <p><a href=format!("/donations/{id}/renew") class="button">{t!(i18n, donations_renew)}</a></p>
+            </div>
+        }
+    });
     view! {
         <article class="pledge" id=format!("pledge-{}", pledge.id)>
             <h3>{heading}</h3>
+            {renew}
             <dl>
                 <dt>{t!(i18n, donations_method)}</dt>
                 <dd>{method}</dd>
@@ -236,6 +259,8 @@ fn Payments(payments: Vec<PaymentView>) -> impl IntoView {
                 let status = status_text(i18n, &payment.status);
                 let provider = match payment.provider.as_str() {
                     "stripe" => t_string!(i18n, method_stripe).to_string(),
+                    "paypal" => t_string!(i18n, renew_method_paypal).to_string(),
+                    "manual" => t_string!(i18n, donations_manual).to_string(),
                     _ => t_string!(i18n, method_bank_transfer).to_string(),
                 };
                 view! {

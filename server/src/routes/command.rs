@@ -2,9 +2,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! Command links, `/c/{token}`. `GET` renders the Leptos page with what [`view`] found (nothing
 //! changes); `POST` confirms (`action=confirm`) or asks for a fresh link (`action=renew`), keeps
-//! the outcome in the session and redirects back to the same address.
+//! the outcome in the session and redirects back to the same address. A `RenewPledge` link's
+//! choice (`action=renew_pledge`, `action=update_card`) is acted on in `renew.rs`.
 
-use crate::routes::flash;
+use crate::routes::{flash, renew};
 use app::forms::{CommandOutcome, CommandView};
 use app::mails::Writer;
 use app::refusal::ssr::Answer;
@@ -35,9 +36,10 @@ pub async fn view(state: &AppState, token: &str) -> CommandView {
                     _ => CommandView::Unknown,
                 }
             }
-            Command::RenewPledge { .. } => CommandView::Unknown,
+            Command::RenewPledge { .. } => crate::routes::renew::link_view(state, token).await,
         },
         Ok(Err(Refusal::Expired { .. })) => CommandView::Expired,
+        Ok(Err(Refusal::Used { command: Command::RenewPledge { .. } })) => CommandView::RenewUsed,
         Ok(Err(Refusal::Used { .. })) => CommandView::Used,
         Ok(Err(Refusal::Unknown)) => CommandView::Unknown,
         Err(error) => {
@@ -83,11 +85,15 @@ pub async fn submit(
             }
         },
         Some("renew") => {
+            // Renewal links last longer than the others; the page says how long.
+            let mut renewal_link = false;
             match registration::renew(&state.pool, &token, |language, notice, command| {
+                renewal_link = matches!(command, Command::RenewPledge { .. });
                 writer.renewed(language, notice, command)
             })
             .await
             {
+                Ok(true) if renewal_link => CommandOutcome::RenewalLinkRenewed,
                 Ok(true) => CommandOutcome::Renewed,
                 Ok(false) => CommandOutcome::Refused,
                 Err(error) => {
@@ -96,9 +102,16 @@ pub async fn submit(
                 }
             }
         }
+        Some("renew_pledge") => return renew::by_link(&state, &session, &token, &body, &headers).await,
+        Some("update_card") => return renew::card_by_link(&state, &session, &token, &headers).await,
         _ => return Answer::to(app::refusal::Refusal::BadInput, &headers).into_response(),
     };
-    flash::keep(&session, COMMAND_OUTCOME, &outcome).await;
+    back(&session, &token, outcome).await
+}
+
+/// Keeps the outcome for the link's page and redirects there (post, redirect, get).
+pub async fn back(session: &Session, token: &str, outcome: CommandOutcome) -> Response {
+    flash::keep(session, COMMAND_OUTCOME, &outcome).await;
     // The token came in the path; only characters of our tokens go back into a Location.
     if !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') || token.len() > 64 {
         return Redirect::to("/c/invalid").into_response();

@@ -3,7 +3,8 @@
 //! The forms of "My donations" (`/donations`), plain POSTs that redirect back with a notice:
 //! - `POST /donations/{id}/change` (`amount`, `period`): a recurring pledge's amount or period;
 //! - `POST /donations/{id}/cancel`: ends a pledge (`EndedBy::Supporter`);
-//! - `POST /donations/{id}/card`: a Stripe billing portal session, to update the card (303 to it).
+//! - `POST /donations/{id}/card`: a Stripe billing portal session, to update the card (303 to it);
+//! - `/donations/{id}/renew` (a new way to pay) is in `renew.rs`.
 //!
 //! Permissions: the logged-in person, for their own pledges only. No login is 401; a pledge
 //! that is not theirs is 404 like one that does not exist (`app::refusal`). For a Stripe
@@ -31,7 +32,7 @@ use tower_sessions::Session;
 const SOURCE: &str = "donations page";
 
 /// The logged-in person and their pledge `raw`, or the refusal to answer with.
-async fn own_pledge(
+pub(crate) async fn own_pledge(
     state: &AppState,
     session: &Session,
     raw: &str,
@@ -101,9 +102,13 @@ pub async fn change(
             return done(&session, DonationsNotice::Refused { pledge: pledge.id.to_string(), errors }).await;
         }
     };
+    // A PayPal subscription's amount cannot be changed without the donor approving it again
+    // at PayPal: changing it only here would flag every later charge. (Renewing the pledge
+    // with another amount is the way.)
     if !pledge.period.is_recurring()
         || !gift.period.is_recurring()
         || pledge.status == PledgeStatus::Cancelled
+        || pledge.method == Method::Paypal
     {
         return done(&session, DonationsNotice::NotChangeable).await;
     }
@@ -174,6 +179,24 @@ pub async fn cancel(
         Ok(found) => found,
         Err(answer) => return answer,
     };
+    // PayPal first: its subscription must stop charging before the pledge ends here.
+    if pledge.method == Method::Paypal {
+        match subscription::for_pledge(&state.pool, pledge.id).await {
+            Ok(Some(sub)) if sub.provider == Provider::Paypal => {
+                if let Err(error) =
+                    crate::routes::paypal_checkout::cancel_subscription(&state, &sub.provider_id).await
+                {
+                    tracing::error!(%error, "PayPal refused the cancellation");
+                    return done(&session, DonationsNotice::Failed).await;
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::error!(?error, "could not read the subscription");
+                return done(&session, DonationsNotice::Failed).await;
+            }
+        }
+    }
     match stripe_subscription(&state, &pledge).await {
         Ok(Some(sub)) => {
             let Some(setup) = &state.stripe else { return done(&session, DonationsNotice::Failed).await };
