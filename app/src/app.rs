@@ -7,7 +7,9 @@ use crate::i18n::*;
 use crate::pages::account::{LoginProblemPage, LogoutPage};
 use crate::pages::donate::{DonateCancelledPage, DonatePage, DonateThanksPage, TransferPage};
 use crate::pages::donations::DonationsPage;
+use crate::pages::renew::{RenewCancelledPage, RenewPage, RenewThanksPage};
 use crate::pages::settings::SettingsPage;
+use crate::pages::statements::StatementsPage;
 use crate::pages::{command::CommandPage, home::HomePage, not_found::NotFound, register::RegisterPage};
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, provide_meta_context};
@@ -70,6 +72,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/donate/thanks") view=DonateThanksPage ssr=SsrMode::Async />
                         <Route path=path!("/donate/cancelled") view=DonateCancelledPage ssr=SsrMode::Async />
                         <Route path=path!("/donations") view=DonationsPage ssr=SsrMode::Async />
+                        <Route path=path!("/donations/statements") view=StatementsPage ssr=SsrMode::Async />
+                        <Route path=path!("/donations/:id/renew") view=RenewPage ssr=SsrMode::Async />
+                        <Route path=path!("/renew/thanks") view=RenewThanksPage ssr=SsrMode::Async />
+                        <Route path=path!("/renew/cancelled") view=RenewCancelledPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

@@ -33,6 +33,9 @@ pub struct AppState {
     /// Stripe's secrets and settings, when `payments.methods` offers Stripe.
     #[from_ref(skip)]
     pub stripe: Option<std::sync::Arc<StripeSetup>>,
+    /// PayPal's client, webhook verifier and settings, when `payments.methods` offers PayPal.
+    #[from_ref(skip)]
+    pub paypal: Option<std::sync::Arc<PaypalSetup>>,
 }
 
 /// What talking to Stripe needs, read once at start-up.
@@ -40,6 +43,15 @@ pub struct AppState {
 pub struct StripeSetup {
     pub secrets: hosting::config::StripeSecrets,
     pub settings: hosting::config::StripeSettings,
+}
+
+/// What talking to PayPal needs, built once at start-up: one API client (one OAuth token for
+/// every request) and one webhook verifier (one certificate cache), shared.
+#[derive(Debug)]
+pub struct PaypalSetup {
+    pub client: providers::paypal::Client,
+    pub verifier: providers::paypal::Verifier,
+    pub settings: hosting::config::PaypalSettings,
 }
 
 /// The state, inside a server function or while rendering. Missing state is a wiring bug: it
@@ -80,6 +92,10 @@ pub mod session_keys {
     pub const DONATED_PLEDGES: &str = "donated_pledges";
     /// `forms::DonationsNotice`: what a form on `/donations` did, for the next page.
     pub const DONATIONS_NOTICE: &str = "donations_notice";
+    /// `String`: the renewal page (`/c/{token}` or `/donations/{id}/renew`) a provider checkout
+    /// was started from, for "choose again" on `/renew/cancelled`. Kept here, not in the
+    /// provider's cancel URL, so a link's token never leaves this site.
+    pub const RENEW_RETURN: &str = "renew_return";
 }
 
 /// The person logged in with the request's session: every server function that reads or

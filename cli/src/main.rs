@@ -7,15 +7,19 @@
 
 mod clients;
 mod context;
+mod jobs;
 mod keys;
 mod payments;
+mod pledges;
+mod statements;
 
 use clap::{Parser, Subcommand};
 use context::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Administer a Community Database: schema, demo data, OIDC clients, signing keys and payments.
+/// Administer a Community Database: schema, demo data, OIDC clients, signing keys, payments,
+/// pledges and scheduled jobs.
 ///
 /// Reads the settings file the servers read (--config or CDB_CONFIG; see
 /// config/community.example.toml), then CDB_* environment variables (CDB_SITE__ORGANISATION=…).
@@ -47,9 +51,19 @@ enum Command {
     Client(clients::ClientCommand),
     /// The idp's token signing keys and the key-encryption keys that seal them.
     Keys(keys::KeysArgs),
-    /// Bank statements, and the money that needs staff: unmatched transfers and flags.
+    /// Payments: bank statements, unmatched transfers and flags, a supporter's payments,
+    /// payments and refunds recorded by hand, and the CSV export for the accountant.
     #[command(subcommand)]
     Payments(payments::PaymentsCommand),
+    /// Pledges: a supporter's, those that need renewal or whose transfer is overdue, and
+    /// dropping a processor (migrate).
+    #[command(subcommand)]
+    Pledges(pledges::PledgesCommand),
+    /// Annual donation statements: generate (PDF, corrections), send, list, show.
+    #[command(subcommand)]
+    Statements(statements::StatementsCommand),
+    /// The periodic jobs the servers run (once per schedule, however many instances run).
+    Jobs(jobs::JobsArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +108,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(command) => clients::run(pool, context.origin(), command).await?,
         Command::Keys(args) => keys::run(pool, context.origin(), args).await?,
         Command::Payments(command) => payments::run(&context, command).await?,
+        Command::Pledges(command) => pledges::run(&context, command).await?,
+        Command::Statements(command) => statements::run(&context, command).await?,
+        Command::Jobs(args) => jobs::run(pool, args).await?,
     }
     Ok(())
 }

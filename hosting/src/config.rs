@@ -14,8 +14,12 @@
 //! Unknown keys are errors: a typo must not silently fall back to a default.
 
 mod payments;
+mod statements;
 
-pub use payments::{BankSettings, EXAMPLE_IBAN, PaymentSettings, StripeSecrets, StripeSettings};
+pub use payments::{
+    BankSettings, EXAMPLE_IBAN, PaymentSettings, PaypalSecrets, PaypalSettings, StripeSecrets, StripeSettings,
+};
+pub use statements::StatementSettings;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -46,6 +50,10 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// Stripe, when `payments.methods` offers it.
     pub stripe: StripeSettings,
+    /// PayPal, when `payments.methods` offers it.
+    pub paypal: PaypalSettings,
+    /// Annual donation statements (`cdb-admin statements`).
+    pub statements: StatementSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -465,6 +473,17 @@ impl Settings {
                 });
             }
         }
+        if self.payments.offers_paypal() {
+            match self.paypal.secrets() {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    return Err(ConfigError::Invalid(
+                        "payments.methods offers paypal, so paypal.client_secret_file must be set".into(),
+                    ));
+                }
+                Err(e) => return Err(ConfigError::Invalid(e)),
+            }
+        }
         let source = &self.site.source_url;
         if !(source.is_empty()
             || source.starts_with("https://")
@@ -515,8 +534,21 @@ impl Settings {
 }
 
 /// The sections a settings variable can name.
-const SECTIONS: [&str; 11] =
-    ["site", "http", "database", "session", "log", "idp", "mail", "ldap", "login", "payments", "stripe"];
+const SECTIONS: [&str; 13] = [
+    "site",
+    "http",
+    "database",
+    "session",
+    "log",
+    "idp",
+    "mail",
+    "ldap",
+    "login",
+    "payments",
+    "stripe",
+    "statements",
+    "paypal",
+];
 
 /// Catches the likely typo of a single underscore after the section (`CDB_HTTP_LISTEN`), which
 /// would otherwise be ignored silently.

@@ -400,6 +400,26 @@ mod tests {
         }
     }
 
+    #[test]
+    fn thank_you_names_the_reference_as_the_donations_for_every_method() {
+        // The mail does not know how a payment came (card, PayPal, transfer): the reference is
+        // the pledge's, so it must not be called a transfer's.
+        let writer = writer();
+        let reference = CreditorReference::parse("RF18539007547034").unwrap();
+        let booked_on = time::Date::from_calendar_date(2026, time::Month::December, 2).unwrap();
+        let thanks = Thanks {
+            name: "Ada",
+            amount: Money::new(1000, Currency::EUR),
+            booked_on,
+            period: Period::Monthly,
+            reference: Some(&reference),
+        };
+        let (_, en) = writer.thank_you(Language::English, &thanks);
+        assert!(en.contains("Reference of your donation: RF18 5390 0754 7034"), "{en}");
+        let (_, de) = writer.thank_you(Language::German, &thanks);
+        assert!(de.contains("Referenz Ihrer Spende: RF18 5390 0754 7034"), "{de}");
+    }
+
     fn pledge_id() -> domain::types::PledgeId {
         "00000000-0000-0000-0000-000000000000".parse().unwrap()
     }

@@ -89,6 +89,25 @@ async fn cancel_superseded(state: &AppState) -> Result<String, String> {
             }
         }
     }
+    if state.paypal.is_some() {
+        let due = renewal::due_cancellations(&state.pool, Provider::Paypal, today, CANCEL_BATCH)
+            .await
+            .map_err(|e| e.to_string())?;
+        for subscription in due {
+            // Cancelling one cancelled or expired already is no error there.
+            if let Err(error) =
+                crate::routes::paypal_checkout::cancel_subscription(state, &subscription.provider_id).await
+            {
+                tracing::warn!(%error, subscription = subscription.provider_id, "could not cancel a superseded PayPal subscription");
+                failed += 1;
+                continue;
+            }
+            renewal::cancelled(&state.pool, Provider::Paypal, &subscription.provider_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            done += 1;
+        }
+    }
     if failed > 0 {
         return Err(format!("{done} subscriptions cancelled, {failed} failed (retried next run)"));
     }

@@ -67,6 +67,7 @@ impl Application {
             }
             _ => None,
         };
+        let paypal = paypal_setup(settings)?;
 
         // With port 0 the system picks one; pages and tests need the real address.
         if let Ok(addr) = listener.local_addr() {
@@ -87,6 +88,7 @@ impl Application {
             ),
             offer,
             stripe,
+            paypal,
         };
         let jobs = crate::jobs::all(&state, settings);
         let router = router(state, settings, oidc);
@@ -132,6 +134,11 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
 
     let routes = Router::new()
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
+        // The renewal pages' data (`routes::renew`), inside `session_view::load` so an ended login is
+        // seen as ended.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::routes::renew::pages))
+        // The statements page's data (`routes::statements`), inside `session_view::load` too.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::routes::statements::page))
         // Pages and server functions only: static files and health checks need no session.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session_view::load))
         .route("/healthz", get(health::live))
@@ -146,6 +153,8 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
         .route("/donations/{id}/change", post(crate::routes::donations::change))
         .route("/donations/{id}/cancel", post(crate::routes::donations::cancel))
         .route("/donations/{id}/card", post(crate::routes::donations::card))
+        .route("/donations/{id}/renew", post(crate::routes::renew::by_owner))
+        .route("/donations/statements/{id}", get(crate::routes::statements::download))
         .route("/c/{token}", post(command::submit))
         .route("/login", get(login::start).with_state(login_state.clone()))
         .route("/auth/callback", get(login::callback).with_state(login_state.clone()))
@@ -154,6 +163,11 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
             "/webhooks/stripe",
             post(webhooks::stripe::receive).with_state(webhooks::stripe::WebhookState::new(state.clone())),
         )
+        .route(
+            "/webhooks/paypal",
+            post(webhooks::paypal::receive).with_state(webhooks::paypal::WebhookState::new(state.clone())),
+        )
+        .route("/donate/paypal/return", get(crate::routes::paypal_checkout::returned))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(same_origin, csrf::same_origin_only))
         .layer(sessions)
@@ -161,6 +175,37 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
         .layer(axum::middleware::from_fn(headers::add))
         .layer(CompressionLayer::new());
     hosting::layers::common(routes, Duration::from_secs(settings.http.request_timeout_secs)).with_state(state)
+}
+
+/// PayPal's client and webhook verifier, built once (`None` unless `payments.methods` offers
+/// `paypal`); a bad setting stops start-up with its key named.
+fn paypal_setup(settings: &Settings) -> Result<Option<Arc<app::ssr::PaypalSetup>>, StartupError> {
+    if !settings.payments.offers_paypal() {
+        return Ok(None);
+    }
+    let Some(secrets) = settings.paypal.secrets().map_err(StartupError::Other)? else {
+        return Err(StartupError::Other(
+            "payments.methods offers paypal, so paypal.client_secret_file must be set".into(),
+        ));
+    };
+    let paypal = &settings.paypal;
+    let client = providers::paypal::Client::new(&providers::paypal::ClientConfig {
+        api_url: paypal.api_url.clone(),
+        client_id: paypal.client_id.trim().to_owned(),
+        client_secret: secrets.client_secret.clone(),
+        extra_root_pem: secrets.extra_trust_anchor_pem.clone(),
+        brand_name: settings.site.organisation.clone(),
+    })
+    .map_err(|e| StartupError::Other(format!("paypal: {e}")))?;
+    let verifier = providers::paypal::Verifier::new(&providers::paypal::VerifierConfig {
+        webhook_id: paypal.webhook_id.trim().to_owned(),
+        cert_hosts: paypal.cert_hosts.clone(),
+        cert_name: paypal.cert_name.clone(),
+        max_age: Duration::from_secs(paypal.max_age_secs),
+        extra_trust_anchor_pem: secrets.extra_trust_anchor_pem,
+    })
+    .map_err(|e| StartupError::Other(e.to_string()))?;
+    Ok(Some(Arc::new(app::ssr::PaypalSetup { client, verifier, settings: paypal.clone() })))
 }
 
 /// The idp client, with its secret read now: a missing or unreadable file stops start-up with

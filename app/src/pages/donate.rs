@@ -152,6 +152,10 @@ fn GiftFormBody(
                     t_string!(i18n, method_stripe).to_string(),
                     t_string!(i18n, method_stripe_hint).to_string(),
                 ),
+                "paypal" => (
+                    t_string!(i18n, method_paypal).to_string(),
+                    t_string!(i18n, method_paypal_hint).to_string(),
+                ),
                 _ => (
                     t_string!(i18n, method_bank_transfer).to_string(),
                     t_string!(i18n, method_bank_transfer_hint).to_string(),

@@ -58,38 +58,48 @@ pub async fn donations_view(pool: &PgPool, person: PersonId) -> domain::Result<D
     let pledges = domain::payment::pledge::for_person(pool, person).await?;
     let mut views = Vec::with_capacity(pledges.len());
     for pledge in pledges {
-        let has_card = if pledge.method == Method::Stripe {
-            domain::payment::subscription::for_pledge(pool, pledge.id)
-                .await?
-                .is_some_and(|s| s.provider == Provider::Stripe && s.customer_id.is_some())
-        } else {
-            false
-        };
-        views.push(PledgeView {
-            id: pledge.id.to_string(),
-            amount: pledge.amount.into(),
-            period: pledge.period.as_str().to_owned(),
-            method: pledge.method.as_str().to_owned(),
-            status: pledge.status.as_str().to_owned(),
-            reference: (pledge.method == Method::BankTransfer).then(|| pledge.reference.grouped()),
-            next_expected_on: pledge.next_expected_on.map(|d| d.to_string()),
-            starts_on: pledge.starts_on.to_string(),
-            has_card,
-        });
+        views.push(pledge_view(pool, &pledge).await?);
     }
-    let payments = domain::payment::payment::for_person(pool, person)
-        .await?
-        .into_iter()
-        .map(|p| PaymentView {
-            booked_on: p.booked_on.to_string(),
-            amount: p.amount.into(),
-            refunded: (p.refunded_minor > 0 && p.status != PaymentStatus::Refunded)
-                .then(|| AmountView { minor: p.refunded_minor, ..AmountView::from(p.amount) }),
-            status: p.status.as_str().to_owned(),
-            provider: p.provider.as_str().to_owned(),
-        })
-        .collect();
+    let payments =
+        domain::payment::payment::for_person(pool, person).await?.iter().map(payment_view).collect();
     Ok(DonationsView { pledges: views, payments })
+}
+
+/// One pledge as "My donations" and the renewal page show it.
+pub async fn pledge_view(pool: &PgPool, pledge: &Pledge) -> domain::Result<PledgeView> {
+    let has_card = if pledge.method == Method::Stripe {
+        domain::payment::subscription::for_pledge(pool, pledge.id)
+            .await?
+            .is_some_and(|s| s.provider == Provider::Stripe && s.customer_id.is_some())
+    } else {
+        false
+    };
+    let failing =
+        domain::payment::renewal::state(pool, pledge.id).await?.is_some_and(|s| s.failing_since.is_some());
+    Ok(PledgeView {
+        id: pledge.id.to_string(),
+        amount: pledge.amount.into(),
+        period: pledge.period.as_str().to_owned(),
+        method: pledge.method.as_str().to_owned(),
+        status: pledge.status.as_str().to_owned(),
+        reference: (pledge.method == Method::BankTransfer).then(|| pledge.reference.grouped()),
+        next_expected_on: pledge.next_expected_on.map(|d| d.to_string()),
+        starts_on: pledge.starts_on.to_string(),
+        has_card,
+        failing,
+    })
+}
+
+/// One payment as "My donations" and the renewal page show it.
+pub fn payment_view(p: &domain::payment::payment::Payment) -> PaymentView {
+    PaymentView {
+        booked_on: p.booked_on.to_string(),
+        amount: p.amount.into(),
+        refunded: (p.refunded_minor > 0 && p.status != PaymentStatus::Refunded)
+            .then(|| AmountView { minor: p.refunded_minor, ..AmountView::from(p.amount) }),
+        status: p.status.as_str().to_owned(),
+        provider: p.provider.as_str().to_owned(),
+    }
 }
 
 /// A Stripe client for the configured API (`stripe.api_url`, a stand-in in tests).

@@ -11,4 +11,6 @@ pub mod donations;
 pub mod home;
 pub mod not_found;
 pub mod register;
+pub mod renew;
 pub mod settings;
+pub mod statements;

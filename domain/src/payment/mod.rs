@@ -14,15 +14,19 @@
 //!
 //! Provider wire formats (Stripe events, camt.053 files) are read in the `providers` crate.
 
+pub mod annual_statement;
 pub mod donation;
+pub mod export;
 pub mod flag;
 mod kinds;
+pub mod manual;
 mod money;
 pub mod notice;
 mod offer;
 // `payment::payment` is the payment aggregate of the money half, beside `payment::pledge`.
 #[allow(clippy::module_inception)]
 pub mod payment;
+pub mod paypal_sync;
 pub mod pledge;
 mod reference;
 pub mod renewal;

@@ -673,3 +673,20 @@ pub async fn state<'e>(executor: impl PgExecutor<'e>, id: PledgeId) -> Result<Op
     .await?;
     Ok(row.map(|r| RenewalState { reason: r.reason, failing_since: r.failing_since }))
 }
+
+/// Whether `provider_id` is what collects the pledge now: not superseded by us, of the
+/// pledge's method, and its newest subscription. Only the current collector ending says
+/// anything about the pledge; a late event about a subscription the pledge lost (renewed
+/// another way, or by a newer subscription) changes nothing.
+pub async fn collects(
+    tx: &mut Transaction<'_, Postgres>,
+    pledge: &Pledge,
+    provider: Provider,
+    provider_id: &str,
+) -> Result<bool> {
+    if provider.method() != Some(pledge.method) || is_superseded(&mut **tx, provider, provider_id).await? {
+        return Ok(false);
+    }
+    let newest = super::subscription::for_pledge(&mut **tx, pledge.id).await?;
+    Ok(newest.is_some_and(|s| s.provider == provider && s.provider_id == provider_id))
+}

@@ -8,11 +8,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod annual_statements;
 mod audit_log;
 mod demo_data;
 mod emails;
 mod groups;
 mod logins;
+mod manual_payments;
 mod oidc;
 mod payments;
 mod persons;

@@ -431,14 +431,10 @@ impl Ctx<'_, '_> {
             c.customer_id.as_deref(),
         )
         .await?;
-        // A pledge renewed by card (it needed renewal, or was paid another way): the new
-        // subscription collects it now, and every other one is cancelled.
-        if pledge.method != domain::payment::Method::Stripe
-            || pledge.status == domain::payment::PledgeStatus::NeedsRenewal
-        {
-            renewal::adopt(&mut self.tx, ORIGIN, pledge.id, domain::payment::Method::Stripe, subscription)
-                .await?;
-        }
+        // The new subscription collects the pledge now (a first one, or a renewal by card);
+        // every other one is cancelled, so one pledge is never charged twice.
+        renewal::adopt(&mut self.tx, ORIGIN, pledge.id, domain::payment::Method::Stripe, subscription)
+            .await?;
         Ok(Applied::Applied)
     }
 
@@ -551,9 +547,9 @@ impl Ctx<'_, '_> {
                     | SubscriptionStatus::IncompleteExpired
             );
         if ended {
-            if renewal::is_superseded(&mut *self.tx, PROVIDER, &s.subscription_id).await? {
+            if !renewal::collects(&mut self.tx, &pledge, PROVIDER, &s.subscription_id).await? {
                 // We ended it (the pledge was renewed another way, or Stripe is being
-                // dropped): the pledge goes on without it.
+                // dropped), or it is a late word about one the pledge lost: the pledge goes on.
             } else if s.cancel_at_period_end || self.cancellation_requested() {
                 pledge::end(&mut self.tx, ORIGIN, pledge.id, EndedBy::Supporter).await?;
             } else {

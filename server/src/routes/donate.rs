@@ -120,10 +120,10 @@ pub async fn submit(State(state): State<AppState>, session: Session, request: Re
             Some(url) => Redirect::to(&url).into_response(),
             None => back(&session, DonateOutcome::Failed { form: form.cut(KEEP_CHARS) }).await,
         },
-        Method::Paypal => {
-            tracing::error!("PayPal checkout is not built yet");
-            back(&session, DonateOutcome::Failed { form: form.cut(KEEP_CHARS) }).await
-        }
+        Method::Paypal => match crate::routes::paypal_checkout::start(&state, &pledge).await {
+            Some(url) => Redirect::to(&url).into_response(),
+            None => back(&session, DonateOutcome::Failed { form: form.cut(KEEP_CHARS) }).await,
+        },
     }
 }
 
@@ -135,28 +135,58 @@ async fn checkout(
     giver: &Giver,
     headers: &http::HeaderMap,
 ) -> Option<String> {
+    let customer_email = match giver {
+        Giver::Visitor { email, .. } => Some(email.as_str().to_owned()),
+        Giver::Person(id) => primary_address(state, *id).await,
+    };
+    let origin = &state.public_origin;
+    let target = CheckoutTarget {
+        success_url: format!("{origin}/donate/thanks?pledge={}", pledge.id),
+        cancel_url: format!("{origin}/donate/cancelled?pledge={}", pledge.id),
+        // One pledge, one session: a retried request gets the same session back.
+        idempotency_key: format!("checkout-{}", pledge.id),
+        customer: None,
+        customer_email,
+    };
+    start_checkout(state, pledge, target, headers).await
+}
+
+/// Where a Checkout Session leads back to, whose it is, and its idempotency key (a retried
+/// request with the same key gets the same session back).
+pub struct CheckoutTarget {
+    pub success_url: String,
+    pub cancel_url: String,
+    pub idempotency_key: String,
+    /// A Stripe customer (`cus_...`) the supporter already has with us.
+    pub customer: Option<String>,
+    /// Prefills Checkout's email field (ignored when `customer` is given).
+    pub customer_email: Option<String>,
+}
+
+/// A Checkout Session for an existing pledge (the donate form's, or a renewal's); its url, or
+/// `None` (logged) if Stripe cannot be reached or is not set up.
+pub async fn start_checkout(
+    state: &AppState,
+    pledge: &Pledge,
+    target: CheckoutTarget,
+    headers: &http::HeaderMap,
+) -> Option<String> {
     let Some(setup) = &state.stripe else {
         tracing::error!("payments.methods offers stripe, but Stripe is not set up");
         return None;
     };
     let client =
         donate_ssr::stripe_client(setup).map_err(|error| tracing::error!(%error, "no Stripe client")).ok()?;
-    let customer_email = match giver {
-        Giver::Visitor { email, .. } => Some(email.as_str().to_owned()),
-        Giver::Person(id) => primary_address(state, *id).await,
-    };
-    let origin = &state.public_origin;
     let request = donate_ssr::CheckoutRequest {
         pledge: pledge.id.to_string(),
         amount: pledge.amount,
         period: pledge.period,
-        success_url: format!("{origin}/donate/thanks?pledge={}", pledge.id),
-        cancel_url: format!("{origin}/donate/cancelled?pledge={}", pledge.id),
-        customer_email,
-        customer: None,
+        success_url: target.success_url,
+        cancel_url: target.cancel_url,
+        customer_email: target.customer_email,
+        customer: target.customer,
         locale: Some(donate_ssr::checkout_locale(locale_of(headers))),
-        // One pledge, one session: a retried request gets the same session back.
-        idempotency_key: format!("checkout-{}", pledge.id),
+        idempotency_key: target.idempotency_key,
     };
     match client.create_checkout(&request).await {
         Ok(session) => {
@@ -187,7 +217,7 @@ fn failure(error: &domain::DomainError, headers: &http::HeaderMap) -> Response {
 
 /// Adds a pledge to those this session may see the transfer details of (the newest
 /// [`REMEMBERED_PLEDGES`]).
-async fn remember(session: &Session, pledge: PledgeId) {
+pub async fn remember(session: &Session, pledge: PledgeId) {
     let mut pledges: Vec<uuid::Uuid> =
         session.get(keys::DONATED_PLEDGES).await.ok().flatten().unwrap_or_default();
     pledges.push(pledge.as_uuid());

@@ -10,5 +10,8 @@ pub mod flash;
 pub mod health;
 pub mod language;
 pub mod login;
+pub mod paypal_checkout;
 pub mod register;
+pub mod renew;
+pub mod statements;
 pub mod webhooks;

@@ -181,7 +181,10 @@ async fn donating_by_stripe_leads_to_checkout_in_the_right_mode(pool: PgPool) {
     let visitor = stack.browser();
     let response = stack.post(&visitor, "/donate", &stripe_gift("20", "once")).await;
     let id: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM pledge WHERE method = 'stripe'").fetch_one(&pool).await.unwrap();
+        sqlx::query_scalar("SELECT id FROM pledge WHERE method = 'stripe' AND person_id IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     let id = id.to_string();
     check_redirect(&stack, &response, &id);
     let request = stack.newest(CHECKOUT, 1);
@@ -208,11 +211,12 @@ async fn donating_by_stripe_leads_to_checkout_in_the_right_mode(pool: PgPool) {
             &[("amount", "10"), ("custom_amount", "12.50"), ("period", "monthly"), ("method", "stripe")],
         )
         .await;
-    let id: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM pledge WHERE person_id IS NOT NULL AND method = 'stripe'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM pledge WHERE person_id IS NOT NULL AND method = 'stripe' AND period = 'monthly'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     let id = id.to_string();
     check_redirect(&stack, &response, &id);
     let request = stack.newest(CHECKOUT, 2);

@@ -9,15 +9,19 @@
 
 mod config_errors;
 mod donate;
+mod donate_paypal;
 mod donate_stripe;
 mod hardening;
 mod health;
 mod language;
 mod login;
 mod pages;
+mod paypal_webhooks;
 mod registration;
+mod renewal;
 mod sessions;
 mod settings;
+mod statements;
 mod stripe_webhooks;
 
 use hosting::config::{MailTransport, Settings, SmtpSecurity};
