@@ -59,6 +59,8 @@ else
 fi
 
 export CDB_CONFIG="$PWD/config/local.toml" LEPTOS_ENV=DEV
+# Ada's annual statement of her demo payments (issued once; a second run changes nothing).
+target/$profile/cdb-admin statements generate --year 2026 >/dev/null
 target/$profile/idp &
 idp_pid=$!
 echo "==> id.* on http://127.0.0.1:3001 (discovery: /.well-known/openid-configuration)" >&2
