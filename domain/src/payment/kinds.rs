@@ -100,15 +100,21 @@ closed_set!(
     }
 );
 
+/// The value of a closed set whose text is `text` (trimmed), or `field` is unknown.
+fn parse_in<T: Copy>(
+    all: &[T],
+    as_str: fn(T) -> &'static str,
+    text: &str,
+    field: Field,
+) -> Result<T, InvalidValue> {
+    let text = text.trim();
+    all.iter().copied().find(|v| as_str(*v) == text).ok_or(InvalidValue::new(field, Problem::Unknown))
+}
+
 impl Period {
     /// Parses a form or URL value (`once`, `monthly`, `yearly`).
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
-        let text = text.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|p| p.as_str() == text)
-            .ok_or(InvalidValue::new(Field::Period, Problem::Unknown))
+        parse_in(Self::ALL, Self::as_str, text, Field::Period)
     }
 
     pub fn is_recurring(self) -> bool {
@@ -145,12 +151,7 @@ impl Method {
     }
 
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
-        let text = text.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|m| m.as_str() == text)
-            .ok_or(InvalidValue::new(Field::PaymentMethod, Problem::Unknown))
+        parse_in(Self::ALL, Self::as_str, text, Field::PaymentMethod)
     }
 }
 
@@ -166,23 +167,13 @@ impl Provider {
     }
 
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
-        let text = text.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|m| m.as_str() == text)
-            .ok_or(InvalidValue::new(Field::PaymentMethod, Problem::Unknown))
+        parse_in(Self::ALL, Self::as_str, text, Field::PaymentMethod)
     }
 }
 
 impl ManualMethod {
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
-        let text = text.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|m| m.as_str() == text)
-            .ok_or(InvalidValue::new(Field::PaymentMethod, Problem::Unknown))
+        parse_in(Self::ALL, Self::as_str, text, Field::PaymentMethod)
     }
 }
 

@@ -366,7 +366,8 @@ async fn supersede(
     keep: Option<(Provider, &str)>,
 ) -> Result<Vec<Subscription>> {
     let (keep_provider, keep_id) = keep.map_or((None, None), |(p, id)| (Some(p), Some(id)));
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        Subscription,
         r#"UPDATE provider_subscription SET cancel_on = LEAST(COALESCE(cancel_on, current_date), current_date),
                   updated_at = now()
            WHERE pledge_id = $1 AND cancelled_at IS NULL
@@ -380,16 +381,7 @@ async fn supersede(
     )
     .fetch_all(&mut **tx)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Subscription {
-            pledge: r.pledge,
-            provider: r.provider,
-            provider_id: r.provider_id,
-            status: r.status,
-            customer_id: r.customer_id,
-        })
-        .collect())
+    Ok(rows)
 }
 
 /// Spends the person's unused renewal links of this pledge (it is renewed).
@@ -430,7 +422,8 @@ pub async fn due_cancellations<'e>(
     today: Date,
     limit: i64,
 ) -> Result<Vec<Subscription>> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        Subscription,
         r#"SELECT pledge_id AS "pledge: PledgeId", provider AS "provider: Provider", provider_id, status, customer_id
            FROM provider_subscription
            WHERE provider = $1 AND cancel_on <= $2 AND cancelled_at IS NULL
@@ -441,16 +434,7 @@ pub async fn due_cancellations<'e>(
     )
     .fetch_all(executor)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Subscription {
-            pledge: r.pledge,
-            provider: r.provider,
-            provider_id: r.provider_id,
-            status: r.status,
-            customer_id: r.customer_id,
-        })
-        .collect())
+    Ok(rows)
 }
 
 /// Records that the provider confirmed cancelling a subscription we asked to end (also when

@@ -49,6 +49,17 @@ pub async fn new_person(pool: &PgPool, name: &str) -> Person {
     person
 }
 
+/// A person with a confirmed primary address (mail reaches them), committed.
+pub async fn supporter(pool: &PgPool, name: &str, address: &str) -> PersonId {
+    let person = new_person(pool, name).await;
+    let mut tx = pool.begin().await.unwrap();
+    add_email(&mut tx, person.id, address, true, Verification::VerifiedAt(time::OffsetDateTime::now_utc()))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    person.id
+}
+
 /// Adds an address to a person, as the system, in the given transaction.
 pub async fn add_email(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,

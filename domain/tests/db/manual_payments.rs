@@ -5,9 +5,8 @@
 //! provider reports the same refund), the migration preview, and the accountant's export read
 //! row by row from a stream of 50,000 payments.
 
-use crate::{SOURCE, Words, add_email, new_person};
+use crate::{SOURCE, Words, new_person, supporter};
 use domain::audit::{Actor, Origin};
-use domain::email::Verification;
 use domain::payment::export::{self, ExportRow};
 use domain::payment::manual::{self, NewManualPayment, RecordRefused, RefundRefused};
 use domain::payment::payment::{self, Adjusted, AdjustmentKind, NewAdjustment, NewPayment};
@@ -25,16 +24,6 @@ const TODAY: time::Date = date!(2026 - 12 - 02);
 
 fn eur(minor: i64) -> Money {
     Money::new(minor, Currency::EUR)
-}
-
-async fn supporter(pool: &PgPool, name: &str, address: &str) -> PersonId {
-    let person = new_person(pool, name).await;
-    let mut tx = pool.begin().await.unwrap();
-    add_email(&mut tx, person.id, address, true, Verification::VerifiedAt(time::OffsetDateTime::now_utc()))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    person.id
 }
 
 async fn pledge_of(pool: &PgPool, person: PersonId, minor: i64, method: Method) -> Pledge {

@@ -3,10 +3,9 @@
 //! Pledges, payments exactly once, refunds and disputes in any order, flags, and the donate
 //! form's pledges of visitors (joined to their person by the command link).
 
-use crate::{SOURCE, Words, add_email, new_person};
+use crate::{SOURCE, Words, supporter};
 use domain::audit::{Actor, Origin};
 use domain::command_link::Command;
-use domain::email::Verification;
 use domain::payment::flag::{self, Reason};
 use domain::payment::payment::{self, Adjusted, AdjustmentKind, NewAdjustment, NewPayment, Registered};
 use domain::payment::pledge::{self, ChangeRefused, NewPledge, Pledge};
@@ -24,16 +23,6 @@ const ORIGIN: Origin<'static> = Origin { actor: &Actor::System, source: SOURCE }
 
 fn eur(minor: i64) -> Money {
     Money::new(minor, Currency::EUR)
-}
-
-async fn supporter(pool: &PgPool, name: &str, address: &str) -> PersonId {
-    let person = new_person(pool, name).await;
-    let mut tx = pool.begin().await.unwrap();
-    add_email(&mut tx, person.id, address, true, Verification::VerifiedAt(time::OffsetDateTime::now_utc()))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    person.id
 }
 
 async fn monthly(pool: &PgPool, person: Option<PersonId>, minor: i64) -> Pledge {

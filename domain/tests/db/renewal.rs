@@ -4,10 +4,9 @@
 //! to bank transfer, adopting a provider's new subscription, superseded subscriptions,
 //! failed-payment episodes, transfer reminders, and a processor's migration.
 
-use crate::{SOURCE, add_email, new_person};
+use crate::{SOURCE, supporter};
 use domain::audit::{Actor, Origin};
 use domain::command_link::Refusal;
-use domain::email::Verification;
 use domain::payment::payment::{self, NewPayment};
 use domain::payment::pledge::{self, NewPledge, Pledge};
 use domain::payment::renewal::{self, Choice, LinkRefused, RenewRefused, Renewed};
@@ -21,16 +20,6 @@ use sqlx::PgPool;
 use time::macros::date;
 
 const ORIGIN: Origin<'static> = Origin { actor: &Actor::System, source: SOURCE };
-
-async fn supporter(pool: &PgPool, name: &str, address: &str) -> PersonId {
-    let person = new_person(pool, name).await;
-    let mut tx = pool.begin().await.unwrap();
-    add_email(&mut tx, person.id, address, true, Verification::VerifiedAt(time::OffsetDateTime::now_utc()))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    person.id
-}
 
 async fn pledge_of(pool: &PgPool, person: PersonId, method: Method, period: Period) -> Pledge {
     let mut tx = pool.begin().await.unwrap();
