@@ -4,6 +4,7 @@
 //! many instances run: pruning expired command links and sessions, the one reminder of an
 //! overdue transfer, and cancelling the provider subscriptions a renewal superseded.
 
+use crate::routes::renew;
 use app::mails::Writer;
 use app::ssr::AppState;
 use domain::payment::{Provider, renewal};
@@ -63,46 +64,19 @@ pub fn all(state: &AppState, settings: &Settings) -> Vec<Job> {
 /// for the next run.
 async fn cancel_superseded(state: &AppState) -> Result<String, String> {
     let today = time::OffsetDateTime::now_utc().date();
-    let mut done = 0;
-    let mut failed = 0;
-    if let Some(setup) = &state.stripe {
-        let due = renewal::due_cancellations(&state.pool, Provider::Stripe, today, CANCEL_BATCH)
-            .await
-            .map_err(|e| e.to_string())?;
-        if !due.is_empty() {
-            let client = app::pages::donate_ssr::stripe_client(setup).map_err(|e| e.to_string())?;
-            for subscription in due {
-                match client.cancel_subscription(&subscription.provider_id).await {
-                    // Gone already (ended by Stripe, or cancelled in its dashboard): as good.
-                    Ok(_) => {}
-                    Err(error) if error.is_not_found() => {}
-                    Err(error) => {
-                        tracing::warn!(%error, subscription = subscription.provider_id, "could not cancel a superseded Stripe subscription");
-                        failed += 1;
-                        continue;
-                    }
-                }
-                renewal::cancelled(&state.pool, Provider::Stripe, &subscription.provider_id)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                done += 1;
-            }
-        }
-    }
-    if state.paypal.is_some() {
-        let due = renewal::due_cancellations(&state.pool, Provider::Paypal, today, CANCEL_BATCH)
+    let (mut done, mut failed) = (0, 0);
+    let offered = [(Provider::Stripe, state.stripe.is_some()), (Provider::Paypal, state.paypal.is_some())];
+    for (provider, _) in offered.into_iter().filter(|(_, set_up)| *set_up) {
+        let due = renewal::due_cancellations(&state.pool, provider, today, CANCEL_BATCH)
             .await
             .map_err(|e| e.to_string())?;
         for subscription in due {
-            // Cancelling one cancelled or expired already is no error there.
-            if let Err(error) =
-                crate::routes::paypal_checkout::cancel_subscription(state, &subscription.provider_id).await
-            {
-                tracing::warn!(%error, subscription = subscription.provider_id, "could not cancel a superseded PayPal subscription");
+            if let Err(error) = renew::cancel_at_provider(state, provider, &subscription.provider_id).await {
+                tracing::warn!(%error, %provider, subscription = subscription.provider_id, "could not cancel a superseded subscription");
                 failed += 1;
                 continue;
             }
-            renewal::cancelled(&state.pool, Provider::Paypal, &subscription.provider_id)
+            renewal::cancelled(&state.pool, provider, &subscription.provider_id)
                 .await
                 .map_err(|e| e.to_string())?;
             done += 1;

@@ -325,39 +325,33 @@ async fn to_transfer(
 /// retries; the supporter's renewal stands either way.
 pub async fn cancel_superseded(state: &AppState, superseded: &[Subscription]) {
     for sub in superseded {
-        match sub.provider {
-            Provider::Stripe => {
-                let Some(setup) = &state.stripe else {
-                    tracing::warn!(subscription = %sub.provider_id, "Stripe is not set up: cancellation left to the scheduled job");
-                    continue;
-                };
-                let result = match donate_ssr::stripe_client(setup) {
-                    Ok(client) => client.cancel_subscription(&sub.provider_id).await.map(|_| ()),
-                    Err(error) => Err(error),
-                };
-                match result {
-                    Ok(()) => {}
-                    // Ended at Stripe already: nothing left to cancel.
-                    Err(error) if error.is_not_found() => {}
-                    Err(error) => {
-                        tracing::warn!(%error, subscription = %sub.provider_id, "Stripe did not cancel a superseded subscription: left to the scheduled job");
-                        continue;
-                    }
-                }
-                record_cancelled(state, Provider::Stripe, &sub.provider_id).await;
-            }
-            Provider::Paypal => match paypal_checkout::cancel_subscription(state, &sub.provider_id).await {
-                Ok(()) => record_cancelled(state, Provider::Paypal, &sub.provider_id).await,
-                Err(error) => tracing::warn!(
-                    %error,
-                    subscription = %sub.provider_id,
-                    "PayPal did not cancel a superseded subscription: left to the scheduled job"
-                ),
-            },
-            provider => {
-                tracing::info!(%provider, subscription = %sub.provider_id, "cancellation left to the scheduled job");
+        match cancel_at_provider(state, sub.provider, &sub.provider_id).await {
+            Ok(()) => record_cancelled(state, sub.provider, &sub.provider_id).await,
+            Err(error) => tracing::warn!(
+                %error,
+                provider = %sub.provider,
+                subscription = %sub.provider_id,
+                "a superseded subscription was not cancelled: left to the scheduled job"
+            ),
+        }
+    }
+}
+
+/// Asks the subscription's provider to cancel it. One that has ended there already is no
+/// error. Shared by renewals (at once) and the scheduled job (what is left).
+pub async fn cancel_at_provider(state: &AppState, provider: Provider, id: &str) -> Result<(), String> {
+    match provider {
+        Provider::Stripe => {
+            let setup = state.stripe.as_ref().ok_or("Stripe is not set up")?;
+            let client = donate_ssr::stripe_client(setup).map_err(|e| e.to_string())?;
+            match client.cancel_subscription(id).await {
+                Ok(_) => Ok(()),
+                Err(error) if error.is_not_found() => Ok(()),
+                Err(error) => Err(error.to_string()),
             }
         }
+        Provider::Paypal => paypal_checkout::cancel_subscription(state, id).await,
+        other => Err(format!("{other} has no subscriptions to cancel")),
     }
 }
 
