@@ -245,48 +245,10 @@ fn Pledge(pledge: PledgeView, errors: Vec<GiftFieldError>, offer: OfferView) -> 
 #[component]
 fn Payments(payments: Vec<PaymentView>) -> impl IntoView {
     let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
     let body = if payments.is_empty() {
         view! { <p>{t!(i18n, donations_no_payments)}</p> }.into_any()
     } else {
-        let rows = payments
-            .into_iter()
-            .map(|payment| {
-                let amount = format(payment.amount, locale);
-                let refunded = payment
-                    .refunded
-                    .map(|r| format!(" ({} {})", t_string!(i18n, donations_refunded), format(r, locale)));
-                let status = status_text(i18n, &payment.status);
-                let provider = match payment.provider.as_str() {
-                    "stripe" => t_string!(i18n, method_stripe).to_string(),
-                    "paypal" => t_string!(i18n, renew_method_paypal).to_string(),
-                    "manual" => t_string!(i18n, donations_manual).to_string(),
-                    _ => t_string!(i18n, method_bank_transfer).to_string(),
-                };
-                view! {
-                    <tr>
-                        <td><time datetime=payment.booked_on.clone()>{payment.booked_on.clone()}</time></td>
-                        <td class="amount">{amount}</td>
-                        <td>{provider}</td>
-                        <td class="payment-status">{status}{refunded}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        view! {
-            <table class="payments">
-                <thead>
-                    <tr>
-                        <th scope="col">{t!(i18n, donations_date)}</th>
-                        <th scope="col">{t!(i18n, transfer_amount)}</th>
-                        <th scope="col">{t!(i18n, donations_method)}</th>
-                        <th scope="col">{t!(i18n, donations_status)}</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
+        payments_table(payments)
     };
     view! {
         <section aria-labelledby="payments-heading">
@@ -294,4 +256,49 @@ fn Payments(payments: Vec<PaymentView>) -> impl IntoView {
             {body}
         </section>
     }
+}
+
+/// The table of a pledge's or person's payments (date, amount, how, status and refunds), on
+/// "My donations" and on the renewal page.
+pub(crate) fn payments_table(payments: Vec<PaymentView>) -> AnyView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let rows = payments
+        .into_iter()
+        .map(|payment| {
+            let amount = format(payment.amount, locale);
+            let refunded = payment
+                .refunded
+                .map(|r| format!(" ({} {})", t_string!(i18n, donations_refunded), format(r, locale)));
+            let status = status_text(i18n, &payment.status);
+            let provider = match payment.provider.as_str() {
+                "stripe" => t_string!(i18n, method_stripe).to_string(),
+                "paypal" => t_string!(i18n, renew_method_paypal).to_string(),
+                "manual" => t_string!(i18n, donations_manual).to_string(),
+                _ => t_string!(i18n, method_bank_transfer).to_string(),
+            };
+            view! {
+                <tr>
+                    <td><time datetime=payment.booked_on.clone()>{payment.booked_on.clone()}</time></td>
+                    <td class="amount">{amount}</td>
+                    <td>{provider}</td>
+                    <td class="payment-status">{status}{refunded}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="payments">
+            <thead>
+                <tr>
+                    <th scope="col">{t!(i18n, donations_date)}</th>
+                    <th scope="col">{t!(i18n, transfer_amount)}</th>
+                    <th scope="col">{t!(i18n, donations_method)}</th>
+                    <th scope="col">{t!(i18n, donations_status)}</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
 }

@@ -148,40 +148,10 @@ fn Ready(view: RenewView, card_action: Option<String>) -> impl IntoView {
 #[component]
 fn Payments(payments: Vec<PaymentView>) -> impl IntoView {
     let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
     let body = if payments.is_empty() {
         view! { <p>{t!(i18n, renew_no_payments)}</p> }.into_any()
     } else {
-        let rows = payments
-            .into_iter()
-            .map(|payment| {
-                let refunded = payment
-                    .refunded
-                    .map(|r| format!(" ({} {})", t_string!(i18n, donations_refunded), format(r, locale)));
-                view! {
-                    <tr>
-                        <td><time datetime=payment.booked_on.clone()>{payment.booked_on.clone()}</time></td>
-                        <td class="amount">{format(payment.amount, locale)}</td>
-                        <td>{method_text(i18n, if payment.provider == "bank" { "bank_transfer" } else { &payment.provider })}</td>
-                        <td class="payment-status">{status_text(i18n, &payment.status)}{refunded}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        view! {
-            <table class="payments">
-                <thead>
-                    <tr>
-                        <th scope="col">{t!(i18n, donations_date)}</th>
-                        <th scope="col">{t!(i18n, transfer_amount)}</th>
-                        <th scope="col">{t!(i18n, donations_method)}</th>
-                        <th scope="col">{t!(i18n, donations_status)}</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
+        super::donations::payments_table(payments)
     };
     view! {
         <section aria-labelledby="renew-payments-heading">
