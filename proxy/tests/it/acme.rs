@@ -26,7 +26,20 @@ impl Drop for Pebble {
     }
 }
 
+/// A port that is free now, below Linux's ephemeral range (32768-60999): Pebble must be told
+/// the ports before the proxy binds them, and a port from the ephemeral range can meanwhile be
+/// taken as the source port of any outgoing connection of a test running alongside.
 fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    // Spread by process, so two test runs at once start apart; then walk the range.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    for _ in 0..12_000 {
+        let port = 20_000 + (start - 20_000 + NEXT.fetch_add(1, Ordering::Relaxed)) % 12_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
