@@ -16,7 +16,7 @@ use crate::page_data::use_page_data;
 use crate::pages::donate::period_text;
 use leptos::prelude::*;
 
-fn status_text(i18n: leptos_i18n::I18nContext<Locale>, status: &str) -> String {
+pub(crate) fn status_text(i18n: leptos_i18n::I18nContext<Locale>, status: &str) -> String {
     match status {
         "pending" => t_string!(i18n, pledge_status_pending).to_string(),
         "active" => t_string!(i18n, pledge_status_active).to_string(),
@@ -31,7 +31,7 @@ fn status_text(i18n: leptos_i18n::I18nContext<Locale>, status: &str) -> String {
     }
 }
 
-fn method_text(i18n: leptos_i18n::I18nContext<Locale>, method: &str) -> String {
+pub(crate) fn method_text(i18n: leptos_i18n::I18nContext<Locale>, method: &str) -> String {
     match method {
         "stripe" => t_string!(i18n, method_stripe).to_string(),
         "paypal" => t_string!(i18n, renew_method_paypal).to_string(),

@@ -14,6 +14,7 @@ use crate::components::page_title::PageTitle;
 use crate::forms::{PaymentView, RenewRefusal, RenewReturn, RenewView, RenewalView};
 use crate::i18n::*;
 use crate::pages::donate::period_text;
+use crate::pages::donations::{method_text, status_text};
 use leptos::prelude::*;
 
 /// A value the server put into the request before rendering (see `page_data.rs` for why pages
@@ -26,29 +27,6 @@ fn extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
     #[cfg(not(feature = "ssr"))]
     {
         None
-    }
-}
-
-fn method_text(i18n: leptos_i18n::I18nContext<Locale>, method: &str) -> String {
-    match method {
-        "stripe" => t_string!(i18n, method_stripe).to_string(),
-        "paypal" => t_string!(i18n, renew_method_paypal).to_string(),
-        _ => t_string!(i18n, method_bank_transfer).to_string(),
-    }
-}
-
-fn status_text(i18n: leptos_i18n::I18nContext<Locale>, status: &str) -> String {
-    match status {
-        "pending" => t_string!(i18n, pledge_status_pending).to_string(),
-        "active" => t_string!(i18n, pledge_status_active).to_string(),
-        "needs_renewal" => t_string!(i18n, pledge_status_needs_renewal).to_string(),
-        "cancelled" => t_string!(i18n, pledge_status_cancelled).to_string(),
-        "received" => t_string!(i18n, payment_status_received).to_string(),
-        "refunded" => t_string!(i18n, payment_status_refunded).to_string(),
-        "partially_refunded" => t_string!(i18n, payment_status_partially_refunded).to_string(),
-        "disputed" => t_string!(i18n, payment_status_disputed).to_string(),
-        "failed" => t_string!(i18n, payment_status_failed).to_string(),
-        other => other.to_owned(),
     }
 }
 
