@@ -48,6 +48,11 @@ results=$(mktemp)
 # sqlx::test creates and drops its databases on this server.
 DATABASE_URL="$server_url/postgres" cargo test --workspace --exclude frontend 2>&1 | tee "$results"
 
+# The test executables (about 2 GB; not the proc-macro libraries, *.so) are not needed
+# again: a small CI disk ran out in the browser step's builds once.
+find target/debug/deps -maxdepth 1 -type f -executable ! -name "*.*" -newer "$results" -delete
+df -h . | tail -1 >&2
+
 step "interoperability: openid-client (npm) against the idp"
 ADMIN_URL="$admin_url" scripts/interop.sh 2>&1 | tee -a "$results"
 

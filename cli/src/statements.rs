@@ -108,7 +108,7 @@ pub async fn run(context: &Context, command: StatementsCommand) -> anyhow::Resul
             let mut renderer = Renderer::new(template(&context.settings.site.organisation, settings))
                 .map_err(|e| anyhow!("{e}"))?;
             if let Some(threads) = threads {
-                renderer = renderer.with_threads(threads);
+                renderer = renderer.with_threads(threads).map_err(|e| anyhow!("{e}"))?;
             }
             let render: Arc<dyn Render> = Arc::new(renderer);
             let today = time::OffsetDateTime::now_utc().date();

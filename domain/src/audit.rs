@@ -144,6 +144,16 @@ enum ActorKind {
     System,
 }
 
+/// The audit log's columns for who acted.
+fn actor_columns(actor: &Actor) -> (ActorKind, Option<PersonId>, Option<&str>) {
+    match actor {
+        Actor::Person(id) => (ActorKind::Person, Some(*id), None),
+        Actor::Staff(name) => (ActorKind::Staff, None, Some(name.as_str())),
+        Actor::Service(name) => (ActorKind::Service, None, Some(name.as_str())),
+        Actor::System => (ActorKind::System, None, None),
+    }
+}
+
 /// Records one change. Details must never hold secrets (passwords, tokens, hashes).
 pub(crate) async fn record(
     tx: &mut Transaction<'_, Postgres>,
@@ -152,12 +162,7 @@ pub(crate) async fn record(
     action: Action,
     details: Value,
 ) -> Result<()> {
-    let (kind, person, name) = match origin.actor {
-        Actor::Person(id) => (ActorKind::Person, Some(*id), None),
-        Actor::Staff(name) => (ActorKind::Staff, None, Some(name.as_str())),
-        Actor::Service(name) => (ActorKind::Service, None, Some(name.as_str())),
-        Actor::System => (ActorKind::System, None, None),
-    };
+    let (kind, person, name) = actor_columns(origin.actor);
     sqlx::query!(
         r#"INSERT INTO audit_log (actor_kind, actor_person_id, actor_name, subject_person_id, action, details, source)
            VALUES ($1, $2, $3, $4, $5, $6, $7)"#,
@@ -168,6 +173,37 @@ pub(crate) async fn record(
         action.as_str(),
         details,
         origin.source,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records one change of the same kind for each of many subjects, in one statement: a batch of
+/// thousands (annual statements) would otherwise be thousands of round trips.
+pub(crate) async fn record_many(
+    tx: &mut Transaction<'_, Postgres>,
+    origin: Origin<'_>,
+    action: Action,
+    entries: Vec<(Option<PersonId>, Value)>,
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let (kind, person, name) = actor_columns(origin.actor);
+    let (subjects, details): (Vec<Option<uuid::Uuid>>, Vec<Value>) =
+        entries.into_iter().map(|(subject, details)| (subject.map(|s| s.as_uuid()), details)).unzip();
+    sqlx::query!(
+        r#"INSERT INTO audit_log (actor_kind, actor_person_id, actor_name, subject_person_id, action, details, source)
+           SELECT $1, $2, $3, subject, $4, details, $5
+           FROM UNNEST($6::uuid[], $7::jsonb[]) AS t(subject, details)"#,
+        kind as ActorKind,
+        person as Option<PersonId>,
+        name,
+        action.as_str(),
+        origin.source,
+        &subjects as &[Option<uuid::Uuid>],
+        &details,
     )
     .execute(&mut **tx)
     .await?;

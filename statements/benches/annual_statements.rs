@@ -81,9 +81,10 @@ fn render_only(renderer: &Renderer) {
         })
         .collect();
     let (first, second) = docs.split_at(200);
-    renderer.clone().with_threads(1).render(&[sample(Language::German), sample(Language::English)]);
+    let one_thread = renderer.clone().with_threads(1).unwrap();
+    one_thread.render(&[sample(Language::German), sample(Language::English)]);
     let started = Instant::now();
-    let one = renderer.clone().with_threads(1).render(first);
+    let one = one_thread.render(first);
     let single = started.elapsed();
     // Other documents than the single-threaded run's, so nothing comes from typst's memo cache.
     let started = Instant::now();
@@ -114,6 +115,7 @@ async fn main() {
     let renderer = Renderer::new(template())
         .unwrap()
         .with_threads(threads)
+        .unwrap()
         .with_tagged(std::env::var("BENCH_UNTAGGED").is_err());
     render_only(&renderer);
     let Ok(url) = std::env::var("BENCH_DATABASE_URL") else {

@@ -17,9 +17,10 @@ mod world;
 use domain::payment::Money;
 use domain::payment::annual_statement::{Document, Render, RenderError};
 use domain::types::Language;
+use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use time::Date;
 use typst::foundations::{Bytes, Smart};
 use typst_layout::PagedDocument;
@@ -120,16 +121,27 @@ pub struct Template {
 pub enum SetupError {
     #[error("the shipped fonts or template could not be loaded")]
     Assets,
+    #[error("the rendering threads could not be started")]
+    Threads,
 }
 
 /// Renders statements with a [`Template`]; cheap to share between threads.
 #[derive(Debug, Clone)]
 pub struct Renderer {
     template: Template,
-    /// Threads per batch (the number of cores by default).
-    threads: usize,
+    /// The threads statements are rendered on (as many as cores by default).
+    pool: Arc<rayon::ThreadPool>,
     /// Tagged PDF (structure for screen readers); on by default.
     tagged: bool,
+}
+
+fn pool(threads: usize) -> Result<Arc<rayon::ThreadPool>, SetupError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("statements-{i}"))
+        .build()
+        .map(Arc::new)
+        .map_err(|_| SetupError::Threads)
 }
 
 /// An amount as people of that language write it: `1.234,56 EUR`, `EUR 1,234.56`.
@@ -177,13 +189,13 @@ impl Renderer {
             return Err(SetupError::Assets);
         }
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Ok(Self { template, threads, tagged: true })
+        Ok(Self { template, pool: pool(threads)?, tagged: true })
     }
 
-    /// Renders on at most this many threads per batch (at least one).
-    pub fn with_threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
-        self
+    /// Renders on this many threads (at least one).
+    pub fn with_threads(mut self, threads: usize) -> Result<Self, SetupError> {
+        self.pool = pool(threads)?;
+        Ok(self)
     }
 
     /// Without the structure tags screen readers use: smaller and faster, for measuring only.
@@ -285,40 +297,27 @@ impl Renderer {
 
 impl Render for Renderer {
     fn render(&self, documents: &[Document]) -> Vec<Result<Vec<u8>, RenderError>> {
-        let threads = self.threads.min(documents.len()).max(1);
-        let mut results: Vec<Option<Result<Vec<u8>, RenderError>>> = vec![None; documents.len()];
-        if threads == 1 {
-            for (slot, document) in results.iter_mut().zip(documents) {
-                *slot = Some(self.render_one(document));
-            }
-        } else {
-            // Contiguous chunks, one per thread: statements are all about the same size.
-            let size = documents.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                for (slots, chunk) in results.chunks_mut(size).zip(documents.chunks(size)) {
-                    scope.spawn(move || {
-                        for (slot, document) in slots.iter_mut().zip(chunk) {
-                            *slot = Some(self.render_one(document));
-                        }
-                    });
-                }
-            });
-        }
+        // On the renderer's own rayon pool, which typst's parallel layout then shares: threads
+        // of our own beside rayon's would put twice as many busy threads as cores on the machine.
+        let results = self.pool.install(|| {
+            documents
+                .par_iter()
+                .map(|document| {
+                    // A typst bug hit by one statement must not cost the other 9,999 theirs.
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.render_one(document)))
+                        .unwrap_or_else(|_| {
+                            Err(RenderError {
+                                number: document.number.clone(),
+                                message: "the renderer failed on this statement".into(),
+                            })
+                        })
+                })
+                .collect()
+        });
         // typst memoises between compilations; without eviction the cache would grow with
         // every statement of a 10,000-statement run.
         typst::comemo::evict(3);
         results
-            .into_iter()
-            .zip(documents)
-            .map(|(result, document)| {
-                result.unwrap_or_else(|| {
-                    Err(RenderError {
-                        number: document.number.clone(),
-                        message: "rendering thread failed".into(),
-                    })
-                })
-            })
-            .collect()
     }
 }
 

@@ -197,7 +197,7 @@ fn unicode_without_a_shipped_glyph_does_not_fail() {
 
 #[test]
 fn a_batch_renders_every_document_in_order_on_several_threads() {
-    let renderer = Renderer::new(template(false)).unwrap().with_threads(2);
+    let renderer = Renderer::new(template(false)).unwrap().with_threads(2).unwrap();
     let docs: Vec<Document> = (0..5)
         .map(|i| {
             let mut doc = document(Language::English, &format!("Donor {i}"), vec![]);

@@ -559,16 +559,18 @@ async fn store(
     )
     .execute(&mut *tx)
     .await?;
-    for ((plan, document), id) in planned.iter().zip(documents.iter()).zip(&s_id) {
-        audit::record(
-            &mut tx,
-            origin,
-            Some(plan.person),
-            Action::AnnualStatementIssued,
-            json!({ "statement": id, "number": document.number, "corrects": document.corrects }),
-        )
-        .await?;
-    }
+    let entries = planned
+        .iter()
+        .zip(documents.iter())
+        .zip(&s_id)
+        .map(|((plan, document), id)| {
+            (
+                Some(plan.person),
+                json!({ "statement": id, "number": document.number, "corrects": document.corrects }),
+            )
+        })
+        .collect();
+    audit::record_many(&mut tx, origin, Action::AnnualStatementIssued, entries).await?;
     tx.commit().await?;
     Ok(done)
 }

@@ -257,8 +257,8 @@ async fn stripe_deliveries_that_are_not_authentic_or_too_large_are_refused_and_s
     let t = now();
 
     let forged = signature::sign(body.as_bytes(), "whsec_someone_else", t);
-    let stale = signature::sign(body.as_bytes(), SECRET, t - 301);
-    let future = signature::sign(body.as_bytes(), SECRET, t + 301);
+    let stale = signature::sign(body.as_bytes(), SECRET, t - 600);
+    let future = signature::sign(body.as_bytes(), SECRET, t + 600);
     let other_body = signature::sign(body.replace("2500", "2600").as_bytes(), SECRET, t);
     let garbage = "t=abc,v1=zz".to_owned();
     for (what, header) in [
