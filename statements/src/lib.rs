@@ -303,7 +303,8 @@ impl Render for Renderer {
             documents
                 .par_iter()
                 .map(|document| {
-                    // A typst bug hit by one statement must not cost the other 9,999 theirs.
+                    // A typst bug hit by one statement comes back as that statement's error, by
+                    // number, instead of taking down the rendering thread and the batch's answer.
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.render_one(document)))
                         .unwrap_or_else(|_| {
                             Err(RenderError {
