@@ -17,9 +17,10 @@ mod world;
 use domain::payment::Money;
 use domain::payment::annual_statement::{Document, Render, RenderError};
 use domain::types::Language;
-use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
+
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 use time::Date;
 use typst::foundations::{Bytes, Smart};
@@ -135,10 +136,16 @@ pub struct Renderer {
     tagged: bool,
 }
 
+/// The stack of each rendering thread.
+const RENDER_STACK_BYTES: usize = 16 * 1024 * 1024;
+
 fn pool(threads: usize) -> Result<Arc<rayon::ThreadPool>, SetupError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .thread_name(|i| format!("statements-{i}"))
+        // typst lays out by deep recursion: a two-page statement overflowed rayon's default
+        // 2 MiB stack in a release build. The main thread's 8 MiB is what typst is used to.
+        .stack_size(RENDER_STACK_BYTES)
         .build()
         .map(Arc::new)
         .map_err(|_| SetupError::Threads)
@@ -273,6 +280,20 @@ impl Renderer {
     }
 
     /// Renders one statement as PDF.
+    /// [`Renderer::render_one`], with a typst bug hit by one statement coming back as that
+    /// statement's error, by number, instead of taking down the rendering thread and the
+    /// batch's answer.
+    fn render_caught(&self, document: &Document) -> Result<Vec<u8>, RenderError> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.render_one(document))).unwrap_or_else(
+            |_| {
+                Err(RenderError {
+                    number: document.number.clone(),
+                    message: "the renderer failed on this statement".into(),
+                })
+            },
+        )
+    }
+
     pub fn render_one(&self, document: &Document) -> Result<Vec<u8>, RenderError> {
         let fail = |message: String| RenderError { number: document.number.clone(), message };
         let shared = world::SHARED.as_ref().ok_or_else(|| fail("fonts not loaded".into()))?;
@@ -299,22 +320,37 @@ impl Render for Renderer {
     fn render(&self, documents: &[Document]) -> Vec<Result<Vec<u8>, RenderError>> {
         // On the renderer's own rayon pool, which typst's parallel layout then shares: threads
         // of our own beside rayon's would put twice as many busy threads as cores on the machine.
-        let results = self.pool.install(|| {
-            documents
-                .par_iter()
-                .map(|document| {
-                    // A typst bug hit by one statement comes back as that statement's error, by
-                    // number, instead of taking down the rendering thread and the batch's answer.
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.render_one(document)))
-                        .unwrap_or_else(|_| {
-                            Err(RenderError {
-                                number: document.number.clone(),
-                                message: "the renderer failed on this statement".into(),
-                            })
-                        })
-                })
-                .collect()
+        // Each pool thread takes the next statement until none is left (one broadcast job per
+        // thread), rather than one rayon job per statement: a thread waiting inside typst's own
+        // `join` may run other rayon jobs, and with a job per statement it would start another
+        // whole statement on top of the first, nesting deeper with each, until the stack
+        // overflowed (seen with batches of 250 in a release build).
+        let next = AtomicUsize::new(0);
+        let per_thread = self.pool.broadcast(|_| {
+            let mut done = Vec::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(document) = documents.get(index) else { break };
+                done.push((index, self.render_caught(document)));
+            }
+            done
         });
+        let mut results: Vec<Option<Result<Vec<u8>, RenderError>>> = documents.iter().map(|_| None).collect();
+        for (index, result) in per_thread.into_iter().flatten() {
+            if let Some(slot) = results.get_mut(index) {
+                *slot = Some(result);
+            }
+        }
+        // Every index below the length was taken by exactly one thread.
+        let results = documents
+            .iter()
+            .zip(results)
+            .map(|(document, result)| {
+                result.unwrap_or_else(|| {
+                    Err(RenderError { number: document.number.clone(), message: "not rendered".into() })
+                })
+            })
+            .collect();
         // typst memoises between compilations; without eviction the cache would grow with
         // every statement of a 10,000-statement run.
         typst::comemo::evict(3);
