@@ -10,6 +10,7 @@ use crate::pages::donations::DonationsPage;
 use crate::pages::renew::{RenewCancelledPage, RenewPage, RenewThanksPage};
 use crate::pages::settings::SettingsPage;
 use crate::pages::statements::StatementsPage;
+use crate::pages::unsubscribe::UnsubscribePage;
 use crate::pages::{command::CommandPage, home::HomePage, not_found::NotFound, register::RegisterPage};
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, provide_meta_context};
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/logout") view=LogoutPage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/c/:token") view=CommandPage ssr=SsrMode::Async />
+                        <Route path=path!("/u/:token") view=UnsubscribePage ssr=SsrMode::Async />
                         <Route path=path!("/donate") view=DonatePage ssr=SsrMode::Async />
                         <Route path=path!("/donate/transfer/:id") view=TransferPage ssr=SsrMode::Async />
                         <Route path=path!("/donate/thanks") view=DonateThanksPage ssr=SsrMode::Async />

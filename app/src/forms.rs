@@ -18,7 +18,7 @@ pub struct RegisterForm {
     pub email: String,
     #[serde(default)]
     pub language: String,
-    /// The lists ticked (`newsletter`, `campaigns`).
+    /// The keys of the lists ticked (the lists themselves are rows: [`ListView`]).
     #[serde(default)]
     pub lists: Vec<String>,
     #[serde(default)]
@@ -55,11 +55,68 @@ pub enum RegisterOutcome {
     Sent,
 }
 
+/// An information-email list as a page offers it. The texts of every language travel with
+/// it and the page picks its own ([`ListView::text`]), so the choice always follows the page's
+/// language, also inside islands and in notices kept across a redirect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListView {
+    pub key: String,
+    /// Ticking it mails a link to confirm first.
+    pub double_opt_in: bool,
+    pub texts: Vec<ListTextView>,
+}
+
+/// A list's name and description in one language (`en`, `de`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListTextView {
+    pub language: String,
+    pub name: String,
+    pub description: String,
+}
+
+impl ListView {
+    /// The name and description in `language`, else English, else any; the key if it has none
+    /// (as `domain::mailing::List::text` chooses).
+    pub fn text(&self, language: &str) -> (String, String) {
+        self.texts
+            .iter()
+            .find(|t| t.language == language)
+            .or_else(|| self.texts.iter().find(|t| t.language == "en"))
+            .or_else(|| self.texts.first())
+            .map(|t| (t.name.clone(), t.description.clone()))
+            .unwrap_or_else(|| (self.key.clone(), String::new()))
+    }
+
+    /// The name in `language` (see [`ListView::text`]).
+    pub fn name(&self, language: &str) -> String {
+        self.text(language).0
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<&domain::mailing::List> for ListView {
+    fn from(list: &domain::mailing::List) -> Self {
+        ListView {
+            key: list.key.as_str().to_owned(),
+            double_opt_in: list.double_opt_in,
+            texts: list
+                .texts
+                .iter()
+                .map(|t| ListTextView {
+                    language: t.language.code().to_owned(),
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// What `GET /c/{token}` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommandView {
     ConfirmRegistration {
-        lists: Vec<String>,
+        lists: Vec<ListView>,
     },
     ConfirmEmail {
         address: String,
@@ -74,6 +131,12 @@ pub enum CommandView {
     RenewPledge(RenewalView),
     /// A renewal link that was used: the pledge has its new way to pay.
     RenewUsed,
+    /// Join a double opt-in list ticked in the settings.
+    ConfirmSubscription {
+        list: ListView,
+    },
+    /// A subscription link whose list is no longer offered.
+    ListGone,
     Expired,
     Used,
     Unknown,
@@ -131,6 +194,12 @@ pub enum CommandOutcome {
     Renewed,
     /// A fresh renewal link (`RenewPledge`, 30 days) was mailed.
     RenewalLinkRenewed,
+    /// Subscribed to the list (or was already).
+    Subscribed {
+        list: ListView,
+    },
+    /// The list was archived since the link was mailed: nothing changed.
+    ListGone,
     /// The link could not be used (expired, used or unknown meanwhile): show the link's state.
     Refused,
     Failed,
@@ -212,8 +281,19 @@ pub struct MyData {
     /// The language code (`en`, `de`).
     pub language: String,
     pub emails: Vec<EmailView>,
-    /// The lists subscribed to now (`newsletter`, `campaigns`).
+    /// The keys of the lists subscribed to now.
     pub lists: Vec<String>,
+    /// The lists the settings offer this person (`domain::mailing::list::offered_to`), in
+    /// form order.
+    pub offered: Vec<ListView>,
+}
+
+/// What saving the list choices did: the lists subscribed to now, and the double opt-in lists
+/// ticked that wait for the link mailed to confirm them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListsSaved {
+    pub lists: Vec<String>,
+    pub waiting: Vec<ListView>,
 }
 
 /// Why a settings change was not made. Travels from the server function to the page (as JSON,
@@ -298,6 +378,11 @@ pub enum SettingsNotice {
     MadePrimary {
         address: String,
     },
+    /// The list choices were saved; a link to confirm each of `waiting` went to the primary
+    /// address.
+    ListsSaved {
+        waiting: Vec<ListView>,
+    },
 }
 
 impl FieldError {
@@ -310,7 +395,7 @@ impl FieldError {
 #[cfg(feature = "ssr")]
 pub mod check {
     use super::{FieldError, Problem, ProfileForm, RegisterForm};
-    use domain::consent::InfoList;
+    use domain::consent::ListKey;
     use domain::person::Profile;
     use domain::registration::Registration;
     use domain::types::{
@@ -423,8 +508,9 @@ pub mod check {
     }
 
     impl RegisterForm {
-        /// Checks every field (all problems at once, not the first only).
-        pub fn check(&self) -> Result<Registration, Vec<FieldError>> {
+        /// Checks every field (all problems at once, not the first only). A list key that is
+        /// not one of `offered` (the lists the form showed) is refused at the `lists` field.
+        pub fn check(&self, offered: &[ListKey]) -> Result<Registration, Vec<FieldError>> {
             let mut errors = Vec::new();
             let profile = profile(&mut errors, &self.profile);
             let email = take(&mut errors, email(&self.email));
@@ -433,9 +519,10 @@ pub mod check {
             let referrer = Referrer::try_from(self.referrer.as_str()).ok();
             let mut lists = Vec::new();
             for name in &self.lists {
-                match InfoList::parse(name) {
+                match ListKey::parse(name).filter(|key| offered.contains(key)) {
                     Some(list) if !lists.contains(&list) => lists.push(list),
                     Some(_) => {}
+                    None if errors.iter().any(|e| e.field == "lists") => {}
                     None => errors.push(FieldError { field: "lists".into(), problem: Problem::Unknown }),
                 }
             }

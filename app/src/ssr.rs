@@ -36,6 +36,10 @@ pub struct AppState {
     /// PayPal's client, webhook verifier and settings, when `payments.methods` offers PayPal.
     #[from_ref(skip)]
     pub paypal: Option<std::sync::Arc<PaypalSetup>>,
+    /// The keys that sign campaign mails' unsubscribe links (`mailing.key_file`); `None` when
+    /// campaigns are not set up, and every unsubscribe link then answers as an invalid one.
+    #[from_ref(skip)]
+    pub mailing_keys: Option<std::sync::Arc<domain::mailing::MailingKeys>>,
 }
 
 /// What talking to Stripe needs, read once at start-up.
@@ -115,6 +119,7 @@ pub async fn my_data(
     let Some(person) = domain::person::get(pool, id).await? else { return Ok(None) };
     let emails = domain::email::list_for_person(pool, id).await?;
     let lists = domain::consent::subscribed(pool, id).await?;
+    let offered = lists::offered_to(pool, id).await?;
     let address = person.address.as_ref();
     let line = |f: Option<&str>| f.unwrap_or_default().to_owned();
     Ok(Some(MyData {
@@ -138,5 +143,31 @@ pub async fn my_data(
             })
             .collect(),
         lists: lists.iter().map(|l| l.as_str().to_owned()).collect(),
+        offered: offered.iter().map(crate::forms::ListView::from).collect(),
     }))
+}
+
+/// `domain::mailing::list`'s readers, for the pool: each takes one connection for its queries.
+pub mod lists {
+    use domain::consent::ListKey;
+    use domain::mailing::{List, list};
+    use domain::types::PersonId;
+    use sqlx::PgPool;
+
+    pub async fn all(pool: &PgPool, include_archived: bool) -> domain::Result<Vec<List>> {
+        list::all(&mut *pool.acquire().await?, include_archived).await
+    }
+
+    pub async fn get(pool: &PgPool, key: &ListKey) -> domain::Result<Option<List>> {
+        list::get(&mut *pool.acquire().await?, key).await
+    }
+
+    /// Every list for supporters, and the staff lists the person is subscribed to.
+    pub async fn offered_to(pool: &PgPool, person: PersonId) -> domain::Result<Vec<List>> {
+        list::offered_to(&mut *pool.acquire().await?, person).await
+    }
+
+    pub async fn offered_at_registration(pool: &PgPool) -> domain::Result<Vec<List>> {
+        list::offered_at_registration(&mut *pool.acquire().await?).await
+    }
 }

@@ -2,13 +2,16 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! `cdb-admin`: the staff command-line tool. Each command is a thin wrapper around `domain`,
 //! given a [`Context`](context::Context): the database, the servers' settings and the mail
-//! writer. A command group is a module of its own (`clients.rs`, `keys.rs`, `payments.rs`) with
-//! one line in [`Command`] and one in [`run`].
+//! writer. A command group is a module of its own (`clients.rs`, `keys.rs`, `payments.rs`,
+//! `lists.rs`, `mailing.rs`, `bounces.rs`) with one line in [`Command`] and one in [`run`].
 
+mod bounces;
 mod clients;
 mod context;
 mod jobs;
 mod keys;
+mod lists;
+mod mailing;
 mod payments;
 mod pledges;
 mod statements;
@@ -19,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Administer a Community Database: schema, demo data, OIDC clients, signing keys, payments,
-/// pledges and scheduled jobs.
+/// pledges, information emails (lists, mailings, bounces) and scheduled jobs.
 ///
 /// Reads the settings file the servers read (--config or CDB_CONFIG; see
 /// config/community.example.toml), then CDB_* environment variables (CDB_SITE__ORGANISATION=…).
@@ -64,6 +67,17 @@ enum Command {
     Statements(statements::StatementsCommand),
     /// The periodic jobs the servers run (once per schedule, however many instances run).
     Jobs(jobs::JobsArgs),
+    /// Information-email lists: list, create or change (names, descriptions, double opt-in,
+    /// who is offered them), archive.
+    #[command(subcommand)]
+    Lists(lists::ListsCommand),
+    /// Information emails: create and edit (segment, content per language), count, preview,
+    /// test, schedule, send, pause, resume, status, unsubscribe tokens.
+    #[command(subcommand)]
+    Mailing(mailing::MailingCommand),
+    /// What comes back to information emails: `mail bounces import MAILDIR`.
+    #[command(subcommand)]
+    Mail(bounces::MailCommand),
 }
 
 fn main() -> ExitCode {
@@ -111,6 +125,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pledges(command) => pledges::run(&context, command).await?,
         Command::Statements(command) => statements::run(&context, command).await?,
         Command::Jobs(args) => jobs::run(pool, args).await?,
+        Command::Lists(command) => lists::run(&context, command).await?,
+        Command::Mailing(command) => mailing::run(&context, command).await?,
+        Command::Mail(command) => bounces::run(&context, command).await?,
     }
     Ok(())
 }

@@ -66,6 +66,13 @@ pub enum Action {
     PaymentRefunded,
     AnnualStatementIssued,
     AnnualStatementSent,
+    ListCreated,
+    ListChanged,
+    ListArchived,
+    MailingCreated,
+    MailingChanged,
+    MailingStateChanged,
+    AddressUndeliverable,
 }
 
 impl Action {
@@ -110,6 +117,13 @@ impl Action {
             Action::PaymentRefunded => "payment.refunded_by_staff",
             Action::AnnualStatementIssued => "statement.issued",
             Action::AnnualStatementSent => "statement.sent",
+            Action::ListCreated => "list.created",
+            Action::ListChanged => "list.changed",
+            Action::ListArchived => "list.archived",
+            Action::MailingCreated => "mailing.created",
+            Action::MailingChanged => "mailing.changed",
+            Action::MailingStateChanged => "mailing.state_changed",
+            Action::AddressUndeliverable => "email.undeliverable",
         }
     }
 }

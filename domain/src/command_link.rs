@@ -17,7 +17,7 @@ use secrecy::SecretString;
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use time::{Duration, OffsetDateTime};
 
-use crate::consent::InfoList;
+use crate::consent::ListKey;
 
 /// What following a link does. Adding a kind means a variant here, its effect in
 /// `registration::perform` (or the module it belongs to) and its texts in every locale; the
@@ -29,7 +29,7 @@ pub enum Command {
     /// the form and assigns the supporter number.
     /// With a pledge (a visitor's donate form), the pledge joins the person too.
     ConfirmRegistration {
-        lists: Vec<InfoList>,
+        lists: Vec<ListKey>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pledge: Option<PledgeId>,
     },
@@ -42,6 +42,9 @@ pub enum Command {
     /// choose a way to pay it again: `payment::renewal::perform`, which needs their choice
     /// (`registration::perform` refuses it).
     RenewPledge { pledge: PledgeId },
+    /// Confirms a subscription to a double opt-in list asked for in the settings; the ledger
+    /// records it only when the link is followed.
+    ConfirmSubscription { list: ListKey },
 }
 
 impl Command {
@@ -52,6 +55,7 @@ impl Command {
             Command::ConfirmEmail { .. } => "confirm_email",
             Command::ConfirmDonation { .. } => "confirm_donation",
             Command::RenewPledge { .. } => "renew_pledge",
+            Command::ConfirmSubscription { .. } => "confirm_subscription",
         }
     }
 
@@ -64,6 +68,7 @@ impl Command {
             Command::ConfirmDonation { .. } => Duration::days(7),
             // Processors retry failed payments for weeks; the donor may be away.
             Command::RenewPledge { .. } => Duration::days(30),
+            Command::ConfirmSubscription { .. } => Duration::days(7),
         }
     }
 
@@ -72,7 +77,8 @@ impl Command {
         match self {
             Command::ConfirmRegistration { .. }
             | Command::ConfirmDonation { .. }
-            | Command::RenewPledge { .. } => None,
+            | Command::RenewPledge { .. }
+            | Command::ConfirmSubscription { .. } => None,
             Command::ConfirmEmail { address } => Some(Email::from_db(address.clone())),
         }
     }

@@ -1,6 +1,7 @@
 // SPDX-FileCopyrightText: 2026 Community Database contributors
 // SPDX-License-Identifier: AGPL-3.0-or-later
-//! Demo data for the local stack: one confirmed supporter to log in as, and a staff group.
+//! Demo data for the local stack: one confirmed supporter to log in as (with donations and a
+//! newsletter subscription), a staff group and a draft newsletter.
 //! Never loaded by production binaries; `cdb-admin demo-data` loads it on request.
 
 use crate::account::{self, Credential};
@@ -47,6 +48,7 @@ pub async fn ensure(pool: &PgPool) -> Result<DemoSupporter> {
             donations(&mut tx, Origin { actor: &Actor::System, source: "demo-data" }, person.id).await?;
             tx.commit().await?;
         }
+        mailing(pool, person.id).await?;
         return Ok(DemoSupporter { person, supporter_number, created: false });
     }
     let hash = password::hash(&Password::new(PASSWORD.into())?).await?;
@@ -94,6 +96,7 @@ pub async fn ensure(pool: &PgPool) -> Result<DemoSupporter> {
     group::set_member(&mut tx, origin, &staff, person.id, GroupRole::Owner).await?;
     donations(&mut tx, origin, person.id).await?;
     tx.commit().await?;
+    mailing(pool, person.id).await?;
     let person = person::get(pool, person.id).await?.ok_or(DomainError::NotFound("person"))?;
     Ok(DemoSupporter { person, supporter_number, created: true })
 }
@@ -163,5 +166,50 @@ async fn donations(
             pledge::end(tx, origin, pledge.id, crate::payment::EndedBy::Provider).await?;
         }
     }
+    Ok(())
+}
+
+/// Ada reads the newsletter, and a newsletter waits as a draft in English and German
+/// (`cdb-admin mailing preview`, `… send --wait` puts it into the local outbox). Only when
+/// there is no mailing yet.
+async fn mailing(pool: &PgPool, ada: crate::types::PersonId) -> Result<()> {
+    use crate::consent::{self, ListKey, State};
+    use crate::mailing::{Content, NewMailing, Segment, campaign};
+    if !campaign::all(pool).await?.is_empty() {
+        return Ok(());
+    }
+    let origin = Origin { actor: &Actor::System, source: "demo-data" };
+    let newsletter = ListKey::parse("newsletter").ok_or(DomainError::NotFound("list"))?;
+    let mut tx = pool.begin().await?;
+    consent::record(&mut tx, origin, ada, &newsletter, State::Subscribed).await?;
+    let new = NewMailing {
+        title: "Newsletter, December".into(),
+        list: newsletter,
+        segment: Segment::default(),
+        fallback_language: Language::English,
+    };
+    let id =
+        campaign::create(&mut tx, origin, &new).await.map_err(|_| DomainError::NotFound("demo mailing"))?;
+    let contents = [
+        (
+            Language::English,
+            "What we did in November, {{ name }}",
+            "Hello {{ name }},\n\nthank you for reading. In November we:\n\n- published the **annual report**\n\
+             - met at [our stand](https://example.org/events)\n\nSee you next month!\n",
+        ),
+        (
+            Language::German,
+            "Was wir im November getan haben, {{ name }}",
+            "Hallo {{ name }},\n\ndanke fürs Lesen. Im November haben wir:\n\n- den **Jahresbericht** veröffentlicht\n\
+             - uns an [unserem Stand](https://example.org/events) getroffen\n\nBis nächsten Monat!\n",
+        ),
+    ];
+    for (language, subject, body) in contents {
+        let content = Content { language, subject: subject.into(), body: body.into() };
+        campaign::set_content(&mut tx, origin, id, &content)
+            .await
+            .map_err(|_| DomainError::NotFound("demo mailing"))?;
+    }
+    tx.commit().await?;
     Ok(())
 }

@@ -21,6 +21,7 @@ mod error;
 pub mod group;
 pub mod login;
 pub mod mail;
+pub mod mailing;
 pub mod oidc;
 pub mod password;
 pub mod payment;

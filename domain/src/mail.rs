@@ -29,6 +29,7 @@ pub enum MailKind {
     PaymentFailed,
     TransferReminder,
     StatementReady,
+    ConfirmSubscription,
 }
 
 impl MailKind {
@@ -45,6 +46,7 @@ impl MailKind {
             MailKind::PaymentFailed => "payment_failed",
             MailKind::TransferReminder => "transfer_reminder",
             MailKind::StatementReady => "statement_ready",
+            MailKind::ConfirmSubscription => "confirm_subscription",
         }
     }
 }

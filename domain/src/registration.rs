@@ -12,7 +12,7 @@
 use crate::account::{self, Credential};
 use crate::audit::{Actor, Origin};
 use crate::command_link::{self, Command, Link};
-use crate::consent::{self, InfoList, State};
+use crate::consent::{self, ListKey, State};
 use crate::email::{self, Verification};
 use crate::mail::{self, MailKind, OutgoingMail};
 use crate::person::{self, NewPerson};
@@ -31,7 +31,7 @@ pub struct Registration {
     pub country: Option<CountryCode>,
     pub address: Option<PostalAddress>,
     pub language: Language,
-    pub lists: Vec<InfoList>,
+    pub lists: Vec<ListKey>,
     pub referrer: Option<Referrer>,
 }
 
@@ -136,6 +136,10 @@ pub enum Done {
     EmailTaken,
     /// A pledge made with the person's address joined them.
     DonationJoined,
+    /// The person is subscribed to the list (or was already).
+    Subscribed { list: ListKey },
+    /// The list of a subscription link was archived since: nothing changed.
+    ListGone,
 }
 
 /// Uses a command link and performs its command, all in one transaction. A pledge that joins its
@@ -163,6 +167,15 @@ pub async fn perform(
         Command::ConfirmDonation { pledge } => {
             crate::payment::pledge::join_and_thank(&mut tx, origin, *pledge, link.person, writer).await?;
             Done::DonationJoined
+        }
+        Command::ConfirmSubscription { list } => {
+            let origin = Origin { actor: origin.actor, source: "settings, confirmed by mail" };
+            match consent::record(&mut tx, origin, link.person, list, State::Subscribed).await {
+                Ok(_) => Done::Subscribed { list: list.clone() },
+                // Archived since the link was mailed: the link is spent, nothing is subscribed.
+                Err(DomainError::NotFound("list")) => Done::ListGone,
+                Err(error) => return Err(error),
+            }
         }
         // Needs the supporter's choice of a way to pay: `payment::renewal::perform`. The
         // transaction is dropped, so the link stays usable.
@@ -201,14 +214,18 @@ async fn confirm_registration(
     tx: &mut Transaction<'_, Postgres>,
     origin: Origin<'_>,
     person: PersonId,
-    lists: &[InfoList],
+    lists: &[ListKey],
 ) -> Result<Done> {
     let addresses = email::list_for_person(&mut **tx, person).await?;
     let primary = addresses.iter().find(|a| a.is_primary).ok_or(DomainError::NotFound("email address"))?;
     email::mark_verified(tx, origin, person, &primary.address).await?;
     let consent_origin = Origin { actor: origin.actor, source: "registration form" };
     for list in lists {
-        consent::record(tx, consent_origin, person, *list, State::Subscribed).await?;
+        // A list archived since the form was sent is skipped; the registration still completes.
+        match consent::record(tx, consent_origin, person, list, State::Subscribed).await {
+            Ok(_) | Err(DomainError::NotFound("list")) => {}
+            Err(error) => return Err(error),
+        }
     }
     if account::get(&mut **tx, person).await?.is_none() {
         account::create(tx, origin, person, None, &Credential::Builtin { password_hash: None }).await?;
@@ -241,6 +258,48 @@ pub async fn request_email(
     Ok(())
 }
 
+/// Applies a settings form's list choices: unticked lists are left, ticked lists without double
+/// opt-in are joined at once, and each ticked double opt-in list not yet subscribed gets a
+/// `ConfirmSubscription` link mailed to the primary address (joined when it is followed).
+/// `offered` are the lists the form showed (`mailing::list::offered_to`); a key in `wanted` not
+/// among them is `NotFound`. Returns the lists now waiting for confirmation.
+pub async fn choose_lists(
+    pool: &PgPool,
+    origin: Origin<'_>,
+    person: PersonId,
+    offered: &[crate::mailing::List],
+    wanted: &[ListKey],
+    write: impl Fn(Language, &str, &str, &SecretString) -> Written,
+) -> Result<Vec<ListKey>> {
+    if wanted.iter().any(|key| !offered.iter().any(|list| &list.key == key)) {
+        return Err(DomainError::NotFound("list"));
+    }
+    let mut tx = pool.begin().await?;
+    let Some(owner) = person::get(&mut *tx, person).await? else {
+        return Err(DomainError::NotFound("person"));
+    };
+    let subscribed = consent::subscribed(&mut *tx, person).await?;
+    let mut waiting = Vec::new();
+    for list in offered {
+        let ticked = wanted.contains(&list.key);
+        if ticked && list.double_opt_in && !subscribed.contains(&list.key) {
+            let addresses = email::list_for_person(&mut *tx, person).await?;
+            let Some(primary) = addresses.into_iter().find(|a| a.is_primary) else { continue };
+            let command = Command::ConfirmSubscription { list: list.key.clone() };
+            let token = command_link::issue(&mut tx, person, &command).await?;
+            let name = list.name(owner.preferred_language);
+            let written = write(owner.preferred_language, owner.display_name.as_str(), name, &token);
+            queue(&mut tx, MailKind::ConfirmSubscription, person, &primary.address, written).await?;
+            waiting.push(list.key.clone());
+        } else {
+            let state = if ticked { State::Subscribed } else { State::Unsubscribed };
+            consent::record(&mut tx, origin, person, &list.key, state).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(waiting)
+}
+
 /// Trades an expired link for a fresh one, mailed where the old one went. `false` when the link
 /// is not expired-and-unused (the page then says the link is not valid).
 pub async fn renew(
@@ -264,6 +323,7 @@ pub async fn renew(
         Command::ConfirmEmail { .. } => MailKind::ConfirmEmail,
         Command::ConfirmDonation { .. } => MailKind::ConfirmDonation,
         Command::RenewPledge { .. } => MailKind::RenewPledge,
+        Command::ConfirmSubscription { .. } => MailKind::ConfirmSubscription,
     };
     let written = write(
         owner.preferred_language,

@@ -13,9 +13,11 @@
 //!
 //! Unknown keys are errors: a typo must not silently fall back to a default.
 
+mod mailing;
 mod payments;
 mod statements;
 
+pub use mailing::MailingSettings;
 pub use payments::{
     BankSettings, EXAMPLE_IBAN, PaymentSettings, PaypalSecrets, PaypalSettings, StripeSecrets, StripeSettings,
 };
@@ -54,6 +56,8 @@ pub struct Settings {
     pub paypal: PaypalSettings,
     /// Annual donation statements (`cdb-admin statements`).
     pub statements: StatementSettings,
+    /// Information emails (campaigns): signing key, bounce address, speed.
+    pub mailing: MailingSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -534,7 +538,7 @@ impl Settings {
 }
 
 /// The sections a settings variable can name.
-const SECTIONS: [&str; 13] = [
+const SECTIONS: [&str; 14] = [
     "site",
     "http",
     "database",
@@ -548,6 +552,7 @@ const SECTIONS: [&str; 13] = [
     "stripe",
     "statements",
     "paypal",
+    "mailing",
 ];
 
 /// Catches the likely typo of a single underscore after the section (`CDB_HTTP_LISTEN`), which
@@ -720,5 +725,6 @@ mod tests {
         assert_eq!(settings.mail.transport, MailTransport::Outbox);
         assert_eq!(settings.mail.smtp_port, MailSettings::default().smtp_port);
         assert_eq!(settings.idp.listen, IdpSettings::default().listen);
+        assert_eq!(settings.mailing, MailingSettings::default());
     }
 }

@@ -27,10 +27,16 @@ pub fn common<S: Clone + Send + Sync + 'static>(router: Router<S>, request_timeo
         .layer(CatchPanicLayer::new())
 }
 
-/// The path as logs may show it: the token of a command link (`/c/{token}`) is a secret that
-/// acts for its person, so only the route is logged.
+/// The path as logs may show it: the token of a command link (`/c/{token}`) or an unsubscribe
+/// link (`/u/{token}`) is a secret that acts for its person, so only the route is logged.
 pub fn loggable_path(path: &str) -> &str {
-    if path.starts_with("/c/") { "/c/{token}" } else { path }
+    if path.starts_with("/c/") {
+        "/c/{token}"
+    } else if path.starts_with("/u/") {
+        "/u/{token}"
+    } else {
+        path
+    }
 }
 
 #[cfg(test)]
@@ -40,6 +46,7 @@ mod tests {
     #[test]
     fn command_link_tokens_never_reach_the_logs() {
         assert_eq!(loggable_path("/c/WgR4yhmYVysjhI-VCaj3W9boOb40BIyqJ35ObVe-DiA"), "/c/{token}");
+        assert_eq!(loggable_path("/u/WgR4yhmYVysjhI-VCaj3W9boOb40BIyqJ35ObVe-DiA"), "/u/{token}");
         assert_eq!(loggable_path("/register"), "/register");
     }
 }

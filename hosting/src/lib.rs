@@ -8,6 +8,7 @@ pub mod config;
 pub mod csrf;
 pub mod layers;
 pub mod mail;
+pub mod mailing;
 pub mod scheduler;
 pub mod shutdown;
 pub mod startup;

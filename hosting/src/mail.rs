@@ -9,6 +9,7 @@ use crate::config::{MailSettings, MailTransport, SmtpSecurity};
 use domain::mail::{self, Failure, Job};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -96,6 +97,11 @@ impl Mailer {
 }
 
 fn smtp(settings: &MailSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailSetupError> {
+    Ok(smtp_builder(settings)?.build())
+}
+
+/// The relay of `[mail]`, for a caller that sets its own pool (campaigns).
+pub(crate) fn smtp_builder(settings: &MailSettings) -> Result<AsyncSmtpTransportBuilder, MailSetupError> {
     let host = settings.smtp_host.clone();
     let tls_error =
         |e: lettre::transport::smtp::Error| MailSetupError::Tls { host: host.clone(), reason: e.to_string() };
@@ -132,7 +138,7 @@ fn smtp(settings: &MailSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, M
         builder =
             builder.credentials(Credentials::new(settings.smtp_username.clone(), password.trim().to_owned()));
     }
-    Ok(builder.build())
+    Ok(builder)
 }
 
 /// Sends every due job once; returns how many were delivered.

@@ -72,6 +72,11 @@ impl SmtpSink {
         files.iter().map(|f| std::fs::read_to_string(f.path()).unwrap()).collect()
     }
 
+    /// How many mails arrived so far (cheaper than [`SmtpSink::messages`] for thousands).
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(self.maildir.path().join("mail/new")).map_or(0, |d| d.count())
+    }
+
     /// Waits (up to 20 s) until at least `count` mails arrived; returns them all.
     pub async fn wait_for(&self, count: usize) -> Vec<String> {
         for _ in 0..400 {

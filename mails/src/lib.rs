@@ -6,8 +6,9 @@
 //! mails are its own and stay in the idp.
 //!
 //! The texts are templates in `locales/<language>.json` (see [`texts`](crate::texts)); this crate
-//! fills them in. Mails are plain text: a name like `<b>Ada</b>` arrives as typed and can never
-//! become markup.
+//! fills them in. These mails are plain text: a name like `<b>Ada</b>` arrives as typed and can
+//! never become markup. Information emails (campaigns) are staff's own Markdown with an HTML
+//! part, written and checked by [`campaign`].
 //!
 //! **No sender-chosen text in a mail to an address nobody has confirmed.** Anyone can type any
 //! address into the registration form, the donation form or the settings page's "add an
@@ -19,6 +20,7 @@
 //! generated). Mails that name the person go to an owner who confirmed the address, and the name
 //! is theirs.
 
+pub mod campaign;
 mod donation;
 pub mod format;
 mod pledges;

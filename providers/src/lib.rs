@@ -12,5 +12,6 @@
 //! Server and CLI both use this crate. Tests: `cargo test -p providers`.
 
 pub mod bank;
+pub mod bounce;
 pub mod paypal;
 pub mod stripe;

@@ -4,7 +4,7 @@
 
 use crate::oidc_client::OidcClient;
 use crate::routes::login::LoginState;
-use crate::routes::{amount, command, health, language, login, register, webhooks};
+use crate::routes::{amount, command, health, language, login, register, unsubscribe, webhooks};
 use crate::{headers, session_view};
 use app::page_data::SiteInfo;
 use app::ssr::AppState;
@@ -37,6 +37,8 @@ pub struct Application {
     mailer: Mailer,
     mail: MailSettings,
     jobs: Vec<hosting::scheduler::Job>,
+    /// Sends campaigns, when the mailing keys are set up.
+    campaigns: Option<Arc<hosting::mailing::CampaignSender>>,
 }
 
 impl Application {
@@ -68,6 +70,14 @@ impl Application {
             _ => None,
         };
         let paypal = paypal_setup(settings)?;
+        let mailing_keys = hosting::mailing::read_keys(settings)
+            .map_err(|e| StartupError::Other(e.to_string()))?
+            .map(Arc::new);
+        if mailing_keys.is_none() {
+            tracing::warn!(
+                "mailing.key_file is not set: campaigns are not set up, and unsubscribe links answer as invalid"
+            );
+        }
 
         // With port 0 the system picks one; pages and tests need the real address.
         if let Ok(addr) = listener.local_addr() {
@@ -89,10 +99,18 @@ impl Application {
             offer,
             stripe,
             paypal,
+            mailing_keys,
+        };
+        let campaigns = match &state.mailing_keys {
+            Some(keys) => Some(Arc::new(
+                hosting::mailing::CampaignSender::from_settings(settings, keys.clone())
+                    .map_err(|e| StartupError::Other(e.to_string()))?,
+            )),
+            None => None,
         };
         let jobs = crate::jobs::all(&state, settings);
         let router = router(state, settings, oidc);
-        Ok(Self { listener, router, pool, mailer, mail: settings.mail.clone(), jobs })
+        Ok(Self { listener, router, pool, mailer, mail: settings.mail.clone(), jobs, campaigns })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -106,11 +124,18 @@ impl Application {
         let mail = tokio::spawn(hosting::mail::run_worker(self.pool.clone(), self.mailer, self.mail));
         let jobs =
             tokio::spawn(hosting::scheduler::run(self.pool.clone(), self.jobs, crate::jobs::LOOK_EVERY));
+        // Every instance sends campaigns; each claims its own recipients.
+        let campaigns = self
+            .campaigns
+            .map(|sender| tokio::spawn(hosting::mailing::run_sender(self.pool.clone(), sender)));
         // The peer address, for `hosting::client_address` (throttling).
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         mail.abort();
         jobs.abort();
+        if let Some(campaigns) = campaigns {
+            campaigns.abort();
+        }
         self.pool.close().await;
         result
     }
@@ -128,9 +153,12 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.session.idle_timeout_minutes)));
     let trusted = TrustedProxies(Arc::from(settings.http.trusted_proxies.as_slice()));
-    // Webhooks carry their provider's signature instead (checked in their route).
-    let same_origin =
-        SameOrigin { origin: Arc::from(settings.public_origin()), exempt: Arc::new(["/webhooks/"]) };
+    // Webhooks carry their provider's signature instead (checked in their route); unsubscribe
+    // links their signed token, and RFC 8058 mail clients post them from no page of ours.
+    let same_origin = SameOrigin {
+        origin: Arc::from(settings.public_origin()),
+        exempt: Arc::new(["/webhooks/", unsubscribe::PREFIX]),
+    };
 
     let routes = Router::new()
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
@@ -139,6 +167,9 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::routes::renew::pages))
         // The statements page's data (`routes::statements`), inside `session_view::load` too.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::routes::statements::page))
+        // The lists the registration form offers, and what an unsubscribe link would do.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), register::page))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), unsubscribe::page))
         // Pages and server functions only: static files and health checks need no session.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session_view::load))
         .route("/healthz", get(health::live))
@@ -156,6 +187,7 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
         .route("/donations/{id}/renew", post(crate::routes::renew::by_owner))
         .route("/donations/statements/{id}", get(crate::routes::statements::download))
         .route("/c/{token}", post(command::submit))
+        .route("/u/{token}", post(unsubscribe::submit))
         .route("/login", get(login::start).with_state(login_state.clone()))
         .route("/auth/callback", get(login::callback).with_state(login_state.clone()))
         .route("/logout", post(login::logout).with_state(login_state))
@@ -173,6 +205,8 @@ pub fn router(state: AppState, settings: &Settings, oidc: Arc<OidcClient>) -> Ro
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(trusted, client_address::remember))
         .layer(axum::middleware::from_fn(headers::add))
+        // Outside `headers::add`, whose `Referrer-Policy` it replaces on `/u/…`.
+        .layer(axum::middleware::from_fn(unsubscribe::private_headers))
         .layer(CompressionLayer::new());
     hosting::layers::common(routes, Duration::from_secs(settings.http.request_timeout_secs)).with_state(state)
 }

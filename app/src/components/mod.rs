@@ -9,4 +9,5 @@ pub mod gift_picker;
 pub mod inline_check;
 pub mod language_switcher;
 pub mod layout;
+pub mod list_choice;
 pub mod page_title;

@@ -6,6 +6,7 @@
 //! Expired links offer a fresh one; used and unknown links say so in words, never as an error.
 //! A `RenewPledge` link shows the pledge and the ways to pay it from now on (`pages::renew`).
 
+use crate::components::list_choice::page_language;
 use crate::components::page_title::PageTitle;
 use crate::forms::{CommandOutcome, CommandView};
 use crate::i18n::*;
@@ -29,16 +30,10 @@ pub fn CommandPage() -> impl IntoView {
         }
         _ => match view {
             CommandView::ConfirmRegistration { lists } => {
+                let language = page_language();
                 let items = lists
                     .into_iter()
-                    .map(|list| {
-                        let name = match list.as_str() {
-                            "newsletter" => t_string!(i18n, list_newsletter).to_string(),
-                            "campaigns" => t_string!(i18n, list_campaigns).to_string(),
-                            other => other.to_owned(),
-                        };
-                        view! { <li>{name}</li> }
-                    })
+                    .map(|list| view! { <li>{list.name(language)}</li> })
                     .collect::<Vec<_>>();
                 let lists = if items.is_empty() {
                     view! { <p>{t!(i18n, command_confirm_no_lists)}</p> }.into_any()
@@ -70,6 +65,22 @@ pub fn CommandPage() -> impl IntoView {
                 .into_any()
             }
             CommandView::RenewPledge(view) => view! { <Renewal view card_action=None /> }.into_any(),
+            CommandView::ConfirmSubscription { list } => {
+                let (name, description) = list.text(page_language());
+                view! {
+                    <Confirm>
+                        <p>{t!(i18n, command_confirm_subscription, list = move || name.clone())}</p>
+                        <p class="hint">{description}</p>
+                    </Confirm>
+                }
+                .into_any()
+            }
+            CommandView::ListGone => view! {
+                <Invalid>
+                    <p>{t!(i18n, command_list_gone)}</p>
+                </Invalid>
+            }
+            .into_any(),
             CommandView::RenewUsed => view! {
                 <Invalid>
                     <p>{t!(i18n, renew_used)}</p>
@@ -155,6 +166,11 @@ fn Outcome(outcome: CommandOutcome) -> impl IntoView {
         .into_any(),
         CommandOutcome::Renewed => view! { <p>{t!(i18n, command_renewed)}</p> }.into_any(),
         CommandOutcome::RenewalLinkRenewed => view! { <p>{t!(i18n, renew_link_renewed)}</p> }.into_any(),
+        CommandOutcome::Subscribed { list } => {
+            let name = list.name(page_language());
+            view! { <p>{t!(i18n, command_done_subscribed, list = move || name.clone())}</p> }.into_any()
+        }
+        CommandOutcome::ListGone => view! { <p>{t!(i18n, command_list_gone)}</p> }.into_any(),
         // Shown by CommandPage with the link's own page instead.
         CommandOutcome::Refused | CommandOutcome::Failed => ().into_any(),
     };

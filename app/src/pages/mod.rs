@@ -14,3 +14,4 @@ pub mod register;
 pub mod renew;
 pub mod settings;
 pub mod statements;
+pub mod unsubscribe;

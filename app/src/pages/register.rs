@@ -2,17 +2,39 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! `/register`: becoming a supporter. A plain form posting to `POST /register` (server), which
 //! redirects back here; the page then shows "check your mail", or the form again with what was
-//! typed and what to fix. `?referrer=` in the address is kept with the registration.
+//! typed and what to fix. `?referrer=` in the address is kept with the registration. The lists
+//! offered are rows; the server loads them before rendering (`routes::register::page`) and puts
+//! them into the request as [`RegisterLists`].
 
 use crate::components::address_fields::AddressFields;
 use crate::components::field::{TextField, problem_text};
 use crate::components::inline_check::InlineCheck;
+use crate::components::list_choice::ListChecks;
 use crate::components::page_title::PageTitle;
-use crate::forms::{FieldError, RegisterForm, RegisterOutcome};
+use crate::forms::{FieldError, ListView, RegisterForm, RegisterOutcome};
 use crate::i18n::*;
 use crate::page_data::use_page_data;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+/// The lists the registration form offers (`domain::mailing::list::offered_at_registration`),
+/// in form order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterLists(pub Vec<ListView>);
+
+fn offered_lists() -> Vec<ListView> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<RegisterLists>().map(|lists| lists.0.clone()))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Vec::new()
+    }
+}
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
@@ -20,13 +42,14 @@ pub fn RegisterPage() -> impl IntoView {
     let data = use_page_data();
     let chosen = data.session.chosen_amount;
     let title = move || t_string!(i18n, register_title).to_string();
+    let lists = offered_lists();
     let body = match data.session.register {
         Some(RegisterOutcome::Sent) => view! { <Sent /> }.into_any(),
         Some(RegisterOutcome::Refused { form, errors }) => {
-            view! { <RegistrationForm form errors failed=false /> }.into_any()
+            view! { <RegistrationForm form errors failed=false lists /> }.into_any()
         }
         Some(RegisterOutcome::Failed { form }) => {
-            view! { <RegistrationForm form errors=Vec::new() failed=true /> }.into_any()
+            view! { <RegistrationForm form errors=Vec::new() failed=true lists /> }.into_any()
         }
         None => {
             let referrer = use_query_map().with_untracked(|q| q.get("referrer")).unwrap_or_default();
@@ -35,7 +58,7 @@ pub fn RegisterPage() -> impl IntoView {
                 Locale::de => "de",
             };
             let form = RegisterForm { referrer, language: language.to_owned(), ..Default::default() };
-            view! { <RegistrationForm form errors=Vec::new() failed=false /> }.into_any()
+            view! { <RegistrationForm form errors=Vec::new() failed=false lists /> }.into_any()
         }
     };
     view! {
@@ -61,7 +84,12 @@ fn Sent() -> impl IntoView {
 /// The form, as an island: it posts like a plain form, and once hydrated checks each field as
 /// it is left (`InlineCheck`).
 #[island]
-fn RegistrationForm(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -> impl IntoView {
+fn RegistrationForm(
+    form: RegisterForm,
+    errors: Vec<FieldError>,
+    failed: bool,
+    lists: Vec<ListView>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let check = InlineCheck::new(errors.clone());
     let problem = |field: &'static str| check.problem(field);
@@ -81,33 +109,16 @@ fn RegistrationForm(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -
             </div>
         }
     });
-    let lists = [
-        (
-            "newsletter",
-            t_string!(i18n, list_newsletter).to_string(),
-            t_string!(i18n, list_newsletter_text).to_string(),
-        ),
-        (
-            "campaigns",
-            t_string!(i18n, list_campaigns).to_string(),
-            t_string!(i18n, list_campaigns_text).to_string(),
-        ),
-    ]
-    .into_iter()
-    .map(|(value, label, text)| {
-        let checked = form.lists.iter().any(|l| l == value);
-        let id = format!("list-{value}");
+    let ticked = form.lists.clone();
+    // Without lists in the database the form asks for none.
+    let lists = (!lists.is_empty()).then(|| {
         view! {
-            <div class="check">
-                <input type="checkbox" id=id.clone() name="lists" value=value checked=checked />
-                <label for=id>
-                    <strong>{label}</strong>
-                    <span class="hint">{text}</span>
-                </label>
-            </div>
+            <fieldset class="group" id="lists">
+                <legend>{t!(i18n, register_lists_legend)}</legend>
+                <ListChecks lists name="lists" prefix="list" ticked=move |key| ticked.iter().any(|l| l == key) />
+            </fieldset>
         }
-    })
-    .collect_view();
+    });
     let language = form.language.clone();
     view! {
         <p class="lead">{t!(i18n, register_lead)}</p>
@@ -150,10 +161,7 @@ fn RegistrationForm(form: RegisterForm, errors: Vec<FieldError>, failed: bool) -
                 maxlength=2
             />
             <AddressFields form=form.profile.clone() check />
-            <fieldset class="group">
-                <legend>{t!(i18n, register_lists_legend)}</legend>
-                {lists}
-            </fieldset>
+            {lists}
             <input type="hidden" name="referrer" value=form.referrer.clone() />
             <button type="submit" class="button">{t!(i18n, register_submit)}</button>
         </form>

@@ -16,8 +16,11 @@
 use crate::components::address_fields::AddressFields;
 use crate::components::field::TextField;
 use crate::components::inline_check::InlineCheck;
+use crate::components::list_choice::{ListChecks, page_language};
 use crate::components::page_title::PageTitle;
-use crate::forms::{EmailView, FieldError, MyData, ProfileForm, SettingsError, SettingsNotice};
+use crate::forms::{
+    EmailView, FieldError, ListView, ListsSaved, MyData, ProfileForm, SettingsError, SettingsNotice,
+};
 use crate::i18n::*;
 use crate::page_data::use_page_data;
 use leptos::prelude::*;
@@ -189,33 +192,69 @@ pub async fn update_language(language: String) -> Result<MyData, SettingsError> 
     )
 }
 
+/// Ticking a double opt-in list mails a link to confirm it (joined when it is followed);
+/// every other change is made at once. The boxes are named `lists[]`, so that serde_qs reads
+/// repeated values as one sequence; no box ticked sends no field at all.
 #[server(prefix = "/api", endpoint = "settings/lists")]
-pub async fn update_lists(
-    newsletter: Option<String>,
-    campaigns: Option<String>,
-) -> Result<MyData, SettingsError> {
+pub async fn update_lists(lists: Option<Vec<String>>) -> Result<ListsSaved, SettingsError> {
     server::answered(
         async move {
-            use domain::consent::InfoList;
             let person = server::person().await?;
-            let wanted: Vec<InfoList> =
-                [(InfoList::Newsletter, newsletter), (InfoList::Campaigns, campaigns)]
-                    .into_iter()
-                    .filter_map(|(list, ticked)| ticked.map(|_| list))
-                    .collect();
+            let state = crate::ssr::state().ok_or(SettingsError::Failed)?;
+            let offered = crate::ssr::lists::offered_to(&state.pool, person).await.map_err(server::failed)?;
+            let mut wanted = Vec::new();
+            for key in lists.unwrap_or_default().iter().take(100) {
+                let key = domain::consent::ListKey::parse(key)
+                    .filter(|key| offered.iter().any(|list| &list.key == key))
+                    .ok_or(SettingsError::BadRequest)?;
+                if !wanted.contains(&key) {
+                    wanted.push(key);
+                }
+            }
+            // A save that mails confirmation links counts like an address mail, so a script
+            // cannot fill the person's mailbox by saving again and again.
+            let subscribed =
+                domain::consent::subscribed(&state.pool, person).await.map_err(server::failed)?;
+            let mails = offered
+                .iter()
+                .any(|l| l.double_opt_in && wanted.contains(&l.key) && !subscribed.contains(&l.key));
+            if mails {
+                let attempt = domain::throttle::Attempt::keyed(
+                    "confirm-list",
+                    &person.to_string(),
+                    server::client_address().await,
+                );
+                if !domain::throttle::take(&state.pool, &attempt, domain::throttle::Limits::LINKS)
+                    .await
+                    .map_err(server::failed)?
+                {
+                    tracing::info!("list confirmation mails throttled");
+                    return Err(SettingsError::Throttled);
+                }
+            }
+            let writer = crate::mails::Writer {
+                organisation: state.site.organisation.clone(),
+                origin: state.public_origin.clone(),
+            };
+            let write = |language, name: &str, list: &str, token: &secrecy::SecretString| {
+                crate::mails::confirm_subscription(&writer, language, name, list, token)
+            };
             let actor = Actor::Person(person);
-            let (state, mut tx) = server::begin().await?;
-            domain::consent::set_all(
-                &mut tx,
+            let waiting = domain::registration::choose_lists(
+                &state.pool,
                 Origin { actor: &actor, source: server::SOURCE },
                 person,
+                &offered,
                 &wanted,
+                write,
             )
             .await
             .map_err(server::failed)?;
-            let data = server::finish(&state, tx, person).await?;
-            server::notice_for_plain_forms(SettingsNotice::Saved).await;
-            Ok(data)
+            let waiting: Vec<ListView> =
+                offered.iter().filter(|list| waiting.contains(&list.key)).map(ListView::from).collect();
+            let lists = domain::consent::subscribed(&state.pool, person).await.map_err(server::failed)?;
+            server::notice_for_plain_forms(SettingsNotice::ListsSaved { waiting: waiting.clone() }).await;
+            Ok(ListsSaved { lists: lists.iter().map(|l| l.as_str().to_owned()).collect(), waiting })
         }
         .await,
     )
@@ -345,7 +384,7 @@ pub fn SettingsPage() -> impl IntoView {
         <EmailSections emails=data.emails />
         <ProfileSection profile=data.profile />
         <LanguageSection language=data.language />
-        <ListsSection lists=data.lists />
+        <ListsSection lists=data.lists offered=data.offered />
     }
     .into_any()
 }
@@ -364,6 +403,15 @@ fn Notice(notice: SettingsNotice) -> impl IntoView {
         }
         SettingsNotice::MadePrimary { address } => {
             t_string!(i18n, settings_made_primary, address = address).to_string()
+        }
+        SettingsNotice::ListsSaved { waiting } if waiting.is_empty() => {
+            t_string!(i18n, settings_saved).to_string()
+        }
+        SettingsNotice::ListsSaved { waiting } => {
+            let language = page_language();
+            let lists =
+                waiting.iter().map(|l| format!("“{}”", l.name(language))).collect::<Vec<_>>().join(", ");
+            t_string!(i18n, settings_lists_confirm_sent, lists = lists).to_string()
         }
     };
     view! { <p class="notice" role="status">{text}</p> }
@@ -605,40 +653,35 @@ fn LanguageSection(language: String) -> impl IntoView {
     }
 }
 
+/// The lists offered, ticked as subscribed now. A double opt-in list ticked here stays unticked
+/// until its link is followed; the notice says where the link went.
 #[island]
-fn ListsSection(lists: Vec<String>) -> impl IntoView {
+fn ListsSection(lists: Vec<String>, offered: Vec<ListView>) -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<UpdateLists>::new();
     let lists = RwSignal::new(lists);
     let notice = RwSignal::new(None::<SettingsNotice>);
     let error = error_of(action);
     Effect::new(move |_| {
-        if let Some(Ok(fresh)) = action.value().get() {
-            lists.set(fresh.lists);
-            notice.set(Some(SettingsNotice::Saved));
+        if let Some(Ok(saved)) = action.value().get() {
+            lists.set(saved.lists);
+            notice.set(Some(SettingsNotice::ListsSaved { waiting: saved.waiting }));
         }
     });
-    let ticked = move |list: &'static str| move || lists.with(|l| l.iter().any(|l| l == list));
+    let checks = move || {
+        let subscribed = lists.get();
+        view! {
+            <ListChecks lists=offered.clone() name="lists[]" prefix="settings-list"
+                ticked=move |key| subscribed.iter().any(|l| l == key) />
+        }
+    };
     view! {
         <section aria-labelledby="lists-heading" class="settings-section">
             <h2 id="lists-heading">{t!(i18n, register_lists_legend)}</h2>
             <LiveNotice notice />
             <ActionError error />
             <ActionForm action attr:class="form">
-                <div class="check">
-                    <input type="checkbox" id="settings-newsletter" name="newsletter" value="on" checked=ticked("newsletter") />
-                    <label for="settings-newsletter">
-                        <strong>{t!(i18n, list_newsletter)}</strong>
-                        <span class="hint">{t!(i18n, list_newsletter_text)}</span>
-                    </label>
-                </div>
-                <div class="check">
-                    <input type="checkbox" id="settings-campaigns" name="campaigns" value="on" checked=ticked("campaigns") />
-                    <label for="settings-campaigns">
-                        <strong>{t!(i18n, list_campaigns)}</strong>
-                        <span class="hint">{t!(i18n, list_campaigns_text)}</span>
-                    </label>
-                </div>
+                {checks}
                 <button type="submit" class="button">{t!(i18n, settings_save)}</button>
             </ActionForm>
         </section>

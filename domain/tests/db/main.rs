@@ -14,6 +14,7 @@ mod demo_data;
 mod emails;
 mod groups;
 mod logins;
+mod mailings;
 mod manual_payments;
 mod oidc;
 mod payments;

@@ -3,14 +3,18 @@
 //! Registration, command links and the consent ledger.
 
 use domain::command_link::{self, Command, Refusal};
-use domain::consent::{self, InfoList, State};
+use domain::consent::{self, ListKey, State};
 use domain::registration::{self, Done, Notice, Registration};
 use domain::types::{DisplayName, Email, Language};
 use domain::{account, email, person};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 
-fn form(name: &str, address: &str, lists: &[InfoList]) -> Registration {
+fn key(name: &str) -> ListKey {
+    ListKey::parse(name).expect("a list key")
+}
+
+fn form(name: &str, address: &str, lists: &[ListKey]) -> Registration {
     Registration {
         display_name: DisplayName::try_from(name).unwrap(),
         email: Email::try_from(address).unwrap(),
@@ -51,7 +55,7 @@ async fn mails(pool: &PgPool) -> Vec<(String, String, String)> {
 
 #[sqlx::test(migrator = "domain::MIGRATOR")]
 async fn confirming_verifies_records_consents_opens_an_account_and_numbers(pool: PgPool) {
-    let token = register(&pool, &form("Grace", "Grace@Example.org", &[InfoList::Newsletter])).await.unwrap();
+    let token = register(&pool, &form("Grace", "Grace@Example.org", &[key("newsletter")])).await.unwrap();
     let person =
         person::find_by_email(&pool, &Email::try_from("grace@example.org").unwrap()).await.unwrap().unwrap();
     assert_eq!(person.supporter_number, None, "no number before confirming");
@@ -63,10 +67,7 @@ async fn confirming_verifies_records_consents_opens_an_account_and_numbers(pool:
 
     // Looking at the link changes nothing.
     let peeked = command_link::peek(&pool, &token).await.unwrap().unwrap();
-    assert_eq!(
-        peeked.command,
-        Command::ConfirmRegistration { lists: vec![InfoList::Newsletter], pledge: None }
-    );
+    assert_eq!(peeked.command, Command::ConfirmRegistration { lists: vec![key("newsletter")], pledge: None });
     assert_eq!(person::get(&pool, person.id).await.unwrap().unwrap().supporter_number, None);
 
     let (link, done) = registration::perform(&pool, &token, &crate::Words).await.unwrap().unwrap();
@@ -75,7 +76,7 @@ async fn confirming_verifies_records_consents_opens_an_account_and_numbers(pool:
     let person = person::get(&pool, person.id).await.unwrap().unwrap();
     assert_eq!(person.supporter_number, Some(supporter_number));
     assert!(email::list_for_person(&pool, person.id).await.unwrap()[0].verified_at.is_some());
-    assert_eq!(consent::subscribed(&pool, person.id).await.unwrap(), vec![InfoList::Newsletter]);
+    assert_eq!(consent::subscribed(&pool, person.id).await.unwrap(), vec![key("newsletter")]);
     let ledger = consent::history(&pool, person.id).await.unwrap();
     assert_eq!(ledger.len(), 1);
     assert_eq!(
@@ -97,8 +98,7 @@ async fn confirming_verifies_records_consents_opens_an_account_and_numbers(pool:
 async fn registering_a_known_address_creates_nobody_and_mails_the_owner(pool: PgPool) {
     let first = register(&pool, &form("Grace", "grace@example.org", &[])).await.unwrap();
     // Unconfirmed owner: a fresh confirmation link, the old one void.
-    let second =
-        register(&pool, &form("Mallory", "GRACE@example.org", &[InfoList::Campaigns])).await.unwrap();
+    let second = register(&pool, &form("Mallory", "GRACE@example.org", &[key("campaigns")])).await.unwrap();
     assert_ne!(first, second);
     assert!(matches!(command_link::peek(&pool, &first).await.unwrap(), Err(Refusal::Used { .. })));
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM person").fetch_one(&pool).await.unwrap();
@@ -209,21 +209,37 @@ async fn a_new_address_needs_its_link_and_cannot_take_over_anothers(pool: PgPool
 
 #[sqlx::test(migrator = "domain::MIGRATOR")]
 async fn the_consent_ledger_keeps_every_change(pool: PgPool) {
-    let token = register(&pool, &form("Grace", "grace@example.org", &[InfoList::Newsletter])).await.unwrap();
+    let token = register(&pool, &form("Grace", "grace@example.org", &[key("newsletter")])).await.unwrap();
     let (link, _) = registration::perform(&pool, &token, &crate::Words).await.unwrap().unwrap();
     let actor = domain::audit::Actor::Person(link.person);
     let origin = domain::audit::Origin { actor: &actor, source: "settings" };
     let mut tx = pool.begin().await.unwrap();
-    consent::set_all(&mut tx, origin, link.person, &[InfoList::Campaigns]).await.unwrap();
+    consent::set_all(
+        &mut tx,
+        origin,
+        link.person,
+        &[key("newsletter"), key("campaigns")],
+        &[key("campaigns")],
+    )
+    .await
+    .unwrap();
     // The same choice again writes nothing.
-    consent::set_all(&mut tx, origin, link.person, &[InfoList::Campaigns]).await.unwrap();
+    consent::set_all(
+        &mut tx,
+        origin,
+        link.person,
+        &[key("newsletter"), key("campaigns")],
+        &[key("campaigns")],
+    )
+    .await
+    .unwrap();
     assert!(
-        !consent::record(&mut tx, origin, link.person, InfoList::Newsletter, State::Unsubscribed)
+        !consent::record(&mut tx, origin, link.person, &key("newsletter"), State::Unsubscribed)
             .await
             .unwrap()
     );
     tx.commit().await.unwrap();
-    assert_eq!(consent::subscribed(&pool, link.person).await.unwrap(), vec![InfoList::Campaigns]);
+    assert_eq!(consent::subscribed(&pool, link.person).await.unwrap(), vec![key("campaigns")]);
     let ledger: Vec<_> = consent::history(&pool, link.person)
         .await
         .unwrap()

@@ -6,7 +6,7 @@
 //! choice (`action=renew_pledge`, `action=update_card`) is acted on in `renew.rs`.
 
 use crate::routes::{flash, renew};
-use app::forms::{CommandOutcome, CommandView};
+use app::forms::{CommandOutcome, CommandView, ListView};
 use app::mails::Writer;
 use app::refusal::ssr::Answer;
 use app::ssr::AppState;
@@ -23,8 +23,28 @@ use tower_sessions::Session;
 pub async fn view(state: &AppState, token: &str) -> CommandView {
     match command_link::peek(&state.pool, token).await {
         Ok(Ok(link)) => match link.command {
-            Command::ConfirmRegistration { lists, .. } => CommandView::ConfirmRegistration {
-                lists: lists.iter().map(|l| l.as_str().to_owned()).collect(),
+            Command::ConfirmRegistration { lists, .. } => {
+                // The lists' texts as they are now; one archived since is left out (it is
+                // skipped when the link is followed).
+                match app::ssr::lists::all(&state.pool, false).await {
+                    Ok(all) => CommandView::ConfirmRegistration {
+                        lists: all.iter().filter(|l| lists.contains(&l.key)).map(ListView::from).collect(),
+                    },
+                    Err(error) => {
+                        tracing::error!(?error, "could not read the lists of a registration link");
+                        CommandView::Unknown
+                    }
+                }
+            }
+            Command::ConfirmSubscription { list } => match app::ssr::lists::get(&state.pool, &list).await {
+                Ok(Some(list)) if !list.archived => {
+                    CommandView::ConfirmSubscription { list: ListView::from(&list) }
+                }
+                Ok(_) => CommandView::ListGone,
+                Err(error) => {
+                    tracing::error!(?error, "could not read the list of a subscription link");
+                    CommandView::Unknown
+                }
             },
             Command::ConfirmEmail { address } => CommandView::ConfirmEmail { address },
             Command::ConfirmDonation { pledge } => {
@@ -73,6 +93,18 @@ pub async fn submit(
                     }
                     Done::EmailTaken => CommandOutcome::EmailTaken,
                     Done::DonationJoined => CommandOutcome::DonationJoined,
+                    Done::Subscribed { list } => match app::ssr::lists::get(&state.pool, &list).await {
+                        Ok(Some(list)) => CommandOutcome::Subscribed { list: ListView::from(&list) },
+                        // Done already; only the list's name is missing for the page.
+                        _ => CommandOutcome::Subscribed {
+                            list: ListView {
+                                key: list.as_str().to_owned(),
+                                double_opt_in: true,
+                                texts: Vec::new(),
+                            },
+                        },
+                    },
+                    Done::ListGone => CommandOutcome::ListGone,
                 }
             }
             Ok(Err(refusal)) => {

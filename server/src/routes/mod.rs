@@ -14,4 +14,5 @@ pub mod paypal_checkout;
 pub mod register;
 pub mod renew;
 pub mod statements;
+pub mod unsubscribe;
 pub mod webhooks;

@@ -2,16 +2,19 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 //! `POST /register`: checks the form, registers through `domain::registration`, and redirects
 //! back to `/register`, which shows the outcome kept in the session (post, redirect, get).
-//! A known address gets the very same answer as a new one; only the mail differs.
+//! A known address gets the very same answer as a new one; only the mail differs. The lists the
+//! form offers are rows: [`page`] loads them for the form, and the POST refuses any other key.
 
 use crate::routes::flash;
-use app::forms::{RegisterForm, RegisterOutcome};
+use app::forms::{ListView, RegisterForm, RegisterOutcome};
 use app::mails::Writer;
+use app::pages::register::RegisterLists;
 use app::refusal::Refusal;
 use app::refusal::ssr::Answer;
 use app::ssr::AppState;
 use app::ssr::session_keys::REGISTER_OUTCOME;
 use axum::extract::{Request, State};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::throttle::{self, Attempt, Limits};
 use hosting::client_address::ClientAddress;
@@ -33,7 +36,11 @@ pub async fn submit(State(state): State<AppState>, session: Session, request: Re
         return Answer::to(Refusal::BadInput, &parts.headers).into_response();
     };
     let form = parse(&body);
-    let outcome = match form.check() {
+    let offered = match app::ssr::lists::offered_at_registration(&state.pool).await {
+        Ok(lists) => lists.into_iter().map(|list| list.key).collect::<Vec<_>>(),
+        Err(error) => return failure(&error, &parts.headers).into_response(),
+    };
+    let outcome = match form.check(&offered) {
         Err(errors) => {
             tracing::info!(fields = ?errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), "registration refused");
             RegisterOutcome::Refused { form: kept(form), errors }
@@ -69,6 +76,21 @@ pub async fn submit(State(state): State<AppState>, session: Session, request: Re
     };
     flash::keep(&session, REGISTER_OUTCOME, &outcome).await;
     Redirect::to("/register").into_response()
+}
+
+/// `GET /register`: the lists the form offers, for the page (a route layer of the Leptos pages).
+/// Without them the form still works; it offers no lists.
+pub async fn page(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if request.method() != http::Method::GET || request.uri().path() != "/register" {
+        return next.run(request).await;
+    }
+    match app::ssr::lists::offered_at_registration(&state.pool).await {
+        Ok(lists) => {
+            request.extensions_mut().insert(RegisterLists(lists.iter().map(ListView::from).collect()));
+        }
+        Err(error) => tracing::error!(?error, "could not load the lists of the registration form"),
+    }
+    next.run(request).await
 }
 
 fn failure(error: &domain::DomainError, headers: &http::HeaderMap) -> Answer {

@@ -23,6 +23,7 @@ mod sessions;
 mod settings;
 mod statements;
 mod stripe_webhooks;
+mod unsubscribe;
 
 use hosting::config::{MailTransport, Settings, SmtpSecurity};
 use hosting::testing::{SinkOptions, SmtpSink};
@@ -38,6 +39,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The SMTP server mail goes to (`spawn_app_mailing`).
     pub smtp: Option<SmtpSink>,
+    /// The keys of `mailing.key_file`, to mint unsubscribe tokens as a campaign mail has them.
+    pub mailing_keys: domain::mailing::MailingKeys,
     _outbox: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -78,6 +81,18 @@ pub async fn spawn_app_with(pool: PgPool, mut settings: Settings) -> TestApp {
         settings.mail.outbox_dir = outbox.path().to_owned();
     }
     settings.mail.poll_interval_ms = 50;
+    // A key of the test's own, never `.local/mailing.keys` in the source tree.
+    let key_file = match &settings.mailing.key_file {
+        Some(path) => path.clone(),
+        None => {
+            let path = outbox.path().join("mailing.keys");
+            std::fs::write(&path, domain::mailing::MailingKeys::new_file_line("test")).unwrap();
+            settings.mailing.key_file = Some(path.clone());
+            path
+        }
+    };
+    let mailing_keys =
+        domain::mailing::MailingKeys::parse(&std::fs::read_to_string(key_file).unwrap()).unwrap();
     let options = LeptosOptions::builder().output_name("community").build();
     let connect = (*pool.connect_options()).clone();
     let app = Application::build_with(&settings, options, connect).await.expect("server starts");
@@ -92,7 +107,7 @@ pub async fn spawn_app_with(pool: PgPool, mut settings: Settings) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    TestApp { address, origin, pool, client, smtp: None, _outbox: outbox, _shutdown: tx }
+    TestApp { address, origin, pool, client, smtp: None, mailing_keys, _outbox: outbox, _shutdown: tx }
 }
 
 impl TestApp {

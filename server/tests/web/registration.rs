@@ -41,6 +41,10 @@ async fn register_confirm_by_link_and_get_a_supporter_number(pool: PgPool) {
     assert_eq!(status, 200);
     assert!(html.contains(r#"<label for="name">Your name</label>"#), "{html}");
     assert!(html.contains(r#"name="referrer" value="spring-campaign""#), "the referrer rides along");
+    // The lists are rows, offered with their texts in the page's language.
+    assert!(html.contains(r#"name="lists" value="newsletter""#) && html.contains("Campaigns"), "{html}");
+    let (_, german) = app.get_html("/register", &[("accept-language", "de")]).await;
+    assert!(german.contains("Kampagnen") && german.contains("Ab und zu: Aufrufe"), "{german}");
 
     let response = post(&app, "/register", &registration("<b>Grace</b> Hopper", "grace@example.org")).await;
     assert_eq!(response.status(), 303);
@@ -125,6 +129,7 @@ async fn mistakes_come_back_on_the_form_with_what_was_typed(pool: PgPool) {
     assert!(!html.contains("<script>alert(1)"));
     assert!(html.contains(r#"value="not-an-address""#));
     assert!(html.contains(r#"value="newsletter" checked"#), "ticked boxes stay ticked: {html}");
+    assert!(html.contains(r##"href="#lists""##), "a key the form did not offer is refused: {html}");
     assert!(!html.contains(&long), "a 5,000-character value is not kept whole");
     assert_eq!(count(&pool, "SELECT count(*) FROM person").await, 0, "nothing saved");
 

@@ -124,13 +124,23 @@ async fn a_person_changes_their_own_data_and_only_theirs(pool: PgPool) {
     let (_, html) = stack.app.get_html("/settings", &[]).await;
     assert!(html.contains(r#"value="Augusta Ada King""#) && html.contains("N1 9GU"), "{html}");
 
-    // Lists and language.
-    let response = call(&stack, &ada, "lists", &[("campaigns", "on")]).await;
+    // Lists (a list without double opt-in is joined at once) and language.
+    sqlx::query("UPDATE info_list SET double_opt_in = false WHERE key = 'campaigns'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let response = call(&stack, &ada, "lists", &[("lists[]", "campaigns")]).await;
     assert_eq!(response.status(), 200);
+    let saved: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(saved["lists"], serde_json::json!(["campaigns"]));
+    assert_eq!(saved["waiting"], serde_json::json!([]));
     assert_eq!(
         count(&pool, "SELECT count(*) FROM consent WHERE list = 'campaigns' AND state = 'subscribed' AND source = 'settings'").await,
         1
     );
+    // A key the settings do not offer changes nothing.
+    let response = call(&stack, &ada, "lists", &[("lists[]", "campaigns"), ("lists[]", "spam-list")]).await;
+    assert_eq!(response.status(), 422);
     let response = call(&stack, &ada, "language", &[("language", "de")]).await;
     assert_eq!(response.status(), 200);
     assert!(
@@ -436,5 +446,111 @@ async fn fields_are_checked_inline_with_the_rules_of_the_form(pool: PgPool) {
     assert!(
         found.contains(&"name:TooLong".to_owned()) && found.contains(&"email:TooLong".to_owned()),
         "{found:?}"
+    );
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn lists_come_from_the_database_and_double_opt_in_waits_for_the_link(pool: PgPool) {
+    let sink = SmtpSink::start(SinkOptions::default()).await;
+    let mut stack = stack(pool.clone()).await;
+    // This test reads the confirmation mail from a real SMTP server.
+    let mut settings = crate::test_settings();
+    settings.http.public_url = stack.app.origin.clone();
+    settings.idp.public_url = stack.idp.clone();
+    settings.login = stack.login_settings();
+    settings.mail.transport = hosting::config::MailTransport::Smtp;
+    settings.mail.smtp_host = "127.0.0.1".into();
+    settings.mail.smtp_port = sink.port;
+    settings.mail.smtp_security = hosting::config::SmtpSecurity::None;
+    stack.app = crate::spawn_app_with(pool.clone(), settings).await;
+    let ada = stack.app.client.clone();
+    stack.log_in(&ada, "ada", "ada-lovelace-1815").await;
+
+    // A list staff added, with its own texts; a German page shows the German ones.
+    sqlx::raw_sql(
+        "INSERT INTO info_list (key, text_version, position) VALUES ('local-group', 'lg-1', 3);
+         INSERT INTO info_list_text (list_key, language, name, description) VALUES
+           ('local-group', 'en', 'Local group news', 'What the group in your town does.'),
+           ('local-group', 'de', 'Neues aus der Ortsgruppe', 'Was die Gruppe in Ihrer Stadt tut.')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let html = text(
+        &ada.get(stack.app.url("/settings"))
+            .header("accept-language", "de")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    for shown in
+        ["Kampagnen", "Ab und zu: Aufrufe", "Neues aus der Ortsgruppe", "Was die Gruppe in Ihrer Stadt tut."]
+    {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+    assert!(html.contains(r#"name="lists[]" value="local-group""#), "{html}");
+    assert!(html.contains("<strong>Neues aus der Ortsgruppe</strong>"), "{html}");
+    assert!(!html.contains("<strong>Local group news</strong>"), "{html}");
+
+    // Ticking a double opt-in list (every list is, by default) mails a link and subscribes
+    // nothing; the demo data's newsletter subscription, ticked too, stays.
+    let response = call(&stack, &ada, "lists", &[("lists[]", "newsletter"), ("lists[]", "campaigns")]).await;
+    assert_eq!(response.status(), 200);
+    let saved: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(saved["lists"], serde_json::json!(["newsletter"]));
+    assert_eq!(saved["waiting"][0]["key"], "campaigns");
+    assert_eq!(count(&pool, "SELECT count(*) FROM consent WHERE list = 'campaigns'").await, 0);
+    let mails = sink.wait_for(1).await;
+    assert!(mails[0].contains("To: ada@example.org"), "{}", mails[0]);
+    let body = hosting::testing::body_text(&mails[0]);
+    assert!(body.contains("Campaigns"), "{body}");
+
+    // Without JavaScript: the page says where the link went.
+    let response = ada
+        .post(stack.app.url("/api/settings/lists"))
+        .header("origin", &stack.app.origin)
+        .header("accept", "text/html")
+        .header("referer", stack.app.url("/settings"))
+        .form(&[("lists[]", "newsletter"), ("lists[]", "campaigns")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let html = text(&ada.get(location(&response)).send().await.unwrap().text().await.unwrap());
+    assert!(html.contains("We have sent a link to your primary address to confirm “Campaigns”"), "{html}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM consent WHERE list = 'campaigns'").await, 0);
+
+    // The link's page says what it does; its button subscribes.
+    let start = body.find("/c/").unwrap() + 3;
+    let token: String =
+        body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    let (status, page) = stack.app.get_html(&format!("/c/{token}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Subscribe to the information emails “Campaigns”."), "{page}");
+    assert_eq!(count(&pool, "SELECT count(*) FROM consent WHERE list = 'campaigns'").await, 0);
+    let confirm = ada
+        .post(stack.app.url(&format!("/c/{token}")))
+        .header("origin", &stack.app.origin)
+        .form(&[("action", "confirm")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirm.status(), 303);
+    let (_, page) = stack.app.get_html(&format!("/c/{token}"), &[]).await;
+    assert!(page.contains("You are now subscribed to “Campaigns”."), "{page}");
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM consent WHERE list = 'campaigns' AND state = 'subscribed' AND source = 'settings, confirmed by mail'").await,
+        1
+    );
+
+    // Unticking leaves at once.
+    let response = call(&stack, &ada, "lists", &[("lists[]", "newsletter")]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM consent WHERE list = 'campaigns' AND state = 'unsubscribed' AND source = 'settings'").await,
+        1
     );
 }
