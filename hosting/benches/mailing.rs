@@ -49,7 +49,7 @@ async fn fresh_database(url: &str, name: &str) -> PgPool {
 async fn seed(pool: &PgPool, n: usize) {
     let statements = [
         "INSERT INTO person (display_name, preferred_language, country, supporter_number, referrer, created_at)
-         SELECT 'Person ' || i, (ARRAY['en','de'])[1 + i % 2], (ARRAY['DE','FR','GB','AT','IT'])[1 + i % 5],
+         SELECT 'Person ' || i, (ARRAY['en','de','de'])[1 + i % 3], (ARRAY['DE','FR','GB','AT','IT'])[1 + i % 5],
                 i, CASE WHEN i % 7 = 0 THEN 'fosdem' END, now() - make_interval(days => (i % 1000)::int)
          FROM generate_series(1, $1) i",
         "INSERT INTO email_address (person_id, address, is_primary, verified_at)
