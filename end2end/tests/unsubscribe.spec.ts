@@ -57,8 +57,9 @@ async function unsubscribeInGerman(page: Page, javaScript: boolean) {
   const token = cdbAdmin("mailing", "token", "--mailing", before.id, "--person", address).stdout;
   expect(token).toMatch(/^[A-Za-z0-9_-]{64}$/);
 
-  // A German reader (the language cookie, as the language switch sets it).
-  await page.context().addCookies([{ name: "i18n_pref_locale", value: "de", url: page.url() }]);
+  // A German reader (the language cookie, as the language switch sets it: for the whole site;
+  // a cookie given only a page's URL would be scoped to that page's folder).
+  await page.context().addCookies([{ name: "i18n_pref_locale", value: "de", url: new URL("/", page.url()).href }]);
   const response = await page.goto(`/u/${token}`);
   expect(response?.status()).toBe(200);
   expect(response?.headers()["referrer-policy"]).toBe("no-referrer");
