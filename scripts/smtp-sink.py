@@ -4,8 +4,11 @@
 """A real SMTP server for tests (aiosmtpd): stores every accepted mail in a Maildir.
 
 With --cert/--key it offers STARTTLS and requires it; with --user/--password it requires AUTH
-(PLAIN or LOGIN, only after STARTTLS) with exactly these credentials. Prints "ready" once it
-listens and runs until its standard input closes, so a test that dies takes it along.
+(PLAIN or LOGIN, only after STARTTLS) with exactly these credentials. --refuse-rcpt
+ADDRESS=REPLY (repeatable) answers RCPT TO for that address with REPLY ("550 5.1.1 User
+unknown"), as a relay that knows its mailboxes does; --refuse-data REPLY answers every DATA with
+it, as a relay refusing the sender or the content does. Prints "ready" once it listens and runs
+until its standard input closes, so a test that dies takes it along.
 """
 import argparse
 import ssl
@@ -24,7 +27,23 @@ def main():
     parser.add_argument("--key")
     parser.add_argument("--user")
     parser.add_argument("--password")
+    parser.add_argument("--refuse-rcpt", action="append", default=[], metavar="ADDRESS=REPLY")
+    parser.add_argument("--refuse-data", metavar="REPLY")
     args = parser.parse_args()
+    refused_rcpt = dict(r.split("=", 1) for r in args.refuse_rcpt)
+
+    class Handler(Mailbox):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            reply = refused_rcpt.get(address.lower())
+            if reply:
+                return reply
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            if args.refuse_data:
+                return args.refuse_data
+            return await super().handle_DATA(server, session, envelope)
 
     tls_context = None
     if args.cert:
@@ -41,7 +60,7 @@ def main():
         return AuthResult(success=ok, handled=False)
 
     controller = Controller(
-        Mailbox(args.maildir),
+        Handler(args.maildir),
         hostname="127.0.0.1",
         port=args.port,
         tls_context=tls_context,

@@ -775,6 +775,7 @@ async fn test_send(
                 language: language.code().to_owned(),
                 attempts: 0,
                 subscribed: true,
+                deliverable: true,
             };
             let message = sender
                 .message(&mailing, &list, &compiled, &sample)
@@ -830,6 +831,14 @@ async fn send(context: &Context, id: Uuid, wait: bool) -> anyhow::Result<()> {
                 return Ok(());
             }
             MailingState::Paused => {
+                let mailing = get_mailing(context, id).await?;
+                if let Some(reason) = &mailing.paused_because {
+                    // Every recipient's mail would be refused alike: an error, for scripts too.
+                    return Err(anyhow!(
+                        "mailing {id} was paused: the relay refuses its mail ({reason}); fix the cause, \
+                         then: cdb-admin mailing resume {id}"
+                    ));
+                }
                 println!("mailing {id} was paused (resume with: cdb-admin mailing resume {id})");
                 return Ok(());
             }
@@ -851,7 +860,8 @@ async fn status(context: &Context, id: Uuid, json: bool) -> anyhow::Result<()> {
             "{}",
             json!({
                 "id": mailing.id, "title": mailing.title, "list": mailing.list.as_str(),
-                "state": mailing.state.as_str(), "segment": mailing.segment.describe(),
+                "state": mailing.state.as_str(), "paused_because": mailing.paused_because,
+                "segment": mailing.segment.describe(),
                 "fallback_language": mailing.fallback_language.code(), "languages": languages,
                 "scheduled_for": mailing.scheduled_for.map(|t| when(Some(t))),
                 "started_at": mailing.started_at.map(|t| when(Some(t))),
@@ -865,6 +875,9 @@ async fn status(context: &Context, id: Uuid, json: bool) -> anyhow::Result<()> {
     }
     println!("mailing {} \"{}\"", mailing.id, mailing.title);
     println!("  state          {}", mailing.state.as_str());
+    if let Some(reason) = &mailing.paused_because {
+        println!("  paused because the relay refuses its mail: {reason}");
+    }
     println!("  list           {}", mailing.list);
     println!("  segment        {}", mailing.segment.describe());
     println!("  scheduled for  {}", when(mailing.scheduled_for));
@@ -873,7 +886,7 @@ async fn status(context: &Context, id: Uuid, json: bool) -> anyhow::Result<()> {
     println!("  recipients     {:>7}", p.recipients);
     println!("  sent           {:>7}", p.sent);
     println!("  failed         {:>7}", p.failed);
-    println!("  skipped        {:>7}  (unsubscribed or erased before their turn)", p.skipped);
+    println!("  skipped        {:>7}  (unsubscribed, erased or undeliverable before their turn)", p.skipped);
     println!("  queued         {:>7}", p.queued);
     println!("  bounced hard   {:>7}", p.bounced_hard);
     println!("  bounced soft   {:>7}", p.bounced_soft);

@@ -106,7 +106,9 @@ pub async fn mark_verified(
     address: &Email,
 ) -> Result<bool> {
     let updated = sqlx::query!(
-        r#"UPDATE email_address SET verified_at = coalesce(verified_at, now())
+        // Proof that mail arrives here again: bounces counted before no longer hold it back.
+        r#"UPDATE email_address SET verified_at = coalesce(verified_at, now()),
+                  hard_bounces = 0, undeliverable_since = NULL
            WHERE person_id = $1 AND lower(address) = lower($2)"#,
         person as PersonId,
         address.as_str(),

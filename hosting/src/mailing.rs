@@ -27,7 +27,8 @@ use sqlx::PgPool;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// A `[mailing]` setting that cannot be used, naming the key.
 #[derive(Debug, thiserror::Error)]
@@ -186,22 +187,39 @@ impl CampaignSender {
     }
 
     /// Starts the scheduled mailings that are due, then sends every sending mailing until
-    /// nothing is left to claim. Returns how many mails went out.
+    /// nothing is left to claim. Returns how many mails went out. A mailing that fails (its
+    /// list deleted, the database gone for a moment) is logged and the others go on.
     pub async fn send_due(&self, pool: &PgPool) -> Result<usize, domain::DomainError> {
         let system = domain::audit::Actor::System;
         let origin = domain::audit::Origin { actor: &system, source: "mailing scheduler" };
-        for id in campaign::start_due(pool, origin).await? {
-            tracing::info!(mailing = %id, "scheduled mailing started");
+        match campaign::start_due(pool, origin).await {
+            Ok(started) => {
+                for id in started {
+                    tracing::info!(mailing = %id, "scheduled mailing started");
+                }
+            }
+            Err(error) => tracing::warn!(?error, "scheduled mailings could not be started"),
         }
         let mut sent = 0;
         for id in delivery::sending(pool).await? {
-            sent += self.send_mailing(pool, id).await?.sent;
+            match self.send_mailing(pool, id).await {
+                Ok(pass) => sent += pass.sent,
+                Err(error) => {
+                    tracing::warn!(mailing = %id, ?error, "sending a mailing failed; retried later")
+                }
+            }
         }
         Ok(sent)
     }
 
     /// Sends one mailing's due recipients, batch by batch, until none is left to claim (or it
     /// is paused); marks it sent when nothing is queued any more.
+    ///
+    /// A recipient is only sent to while its claim holds (within 80% of the lease): one the
+    /// rate limit or a slow relay kept waiting longer is given back untried, so another sender
+    /// that claimed it after the lease ended cannot send it a second time. When the relay
+    /// refuses a mail for a reason every recipient shares ([`Failure::Relay`]), the rest of the
+    /// batch is given back and the mailing paused with the relay's answer.
     pub async fn send_mailing(&self, pool: &PgPool, id: uuid::Uuid) -> Result<Pass, domain::DomainError> {
         let mut pass = Pass::default();
         let Some(mailing) = campaign::get(&mut *pool.acquire().await?, id).await? else { return Ok(pass) };
@@ -225,29 +243,50 @@ impl CampaignSender {
             tracing::error!(mailing = %id, "no usable content in the fallback language: not sending");
             return Ok(pass);
         }
-        let lease = time::Duration::seconds(i64::from(self.settings.lease_secs.max(1)));
+        let lease_secs = self.settings.lease_secs.max(1);
+        let lease = time::Duration::seconds(i64::from(lease_secs));
         let connections = self.settings.connections.max(1) as usize;
+        let halted = AtomicBool::new(false);
         loop {
             let claimed = delivery::claim(pool, id, i64::from(self.settings.batch.max(1)), lease).await?;
             if claimed.is_empty() {
                 break;
             }
+            let claim_ends = Instant::now() + Duration::from_millis(u64::from(lease_secs) * 800);
             let (to_send, to_skip): (Vec<Claimed>, Vec<Claimed>) =
-                claimed.into_iter().partition(|r| r.subscribed && r.person.is_some());
-            let skipped: Vec<i64> = to_skip.iter().map(|r| r.recipient).collect();
-            delivery::mark_skipped(pool, &skipped, "no longer subscribed when its turn came").await?;
-            pass.skipped += skipped.len();
+                claimed.into_iter().partition(|r| r.skip_reason().is_none());
+            let mut by_reason: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+            for recipient in &to_skip {
+                let reason = recipient.skip_reason().unwrap_or_default();
+                by_reason.entry(reason).or_default().push(recipient.recipient);
+            }
+            for (reason, recipients) in by_reason {
+                delivery::mark_skipped(pool, &recipients, reason).await?;
+            }
+            pass.skipped += to_skip.len();
+            let (halted, mailing, list, compiled) = (&halted, &mailing, &list, &compiled);
             let mut results = futures_util::stream::iter(to_send)
-                .map(|recipient| async {
+                .map(|recipient| async move {
+                    // None: not tried (the claim ran short, or the relay refused everything).
+                    let still_ours = || !halted.load(Ordering::Relaxed) && Instant::now() < claim_ends;
+                    if !still_ours() {
+                        return (recipient, None);
+                    }
                     self.wait_for_rate().await;
-                    let outcome = self.send_one(&mailing, &list, &compiled, &recipient).await;
-                    (recipient, outcome)
+                    if !still_ours() {
+                        return (recipient, None);
+                    }
+                    let outcome = self.send_one(mailing, list, compiled, &recipient).await;
+                    (recipient, Some(outcome))
                 })
                 .buffer_unordered(connections);
             let mut delivered = Vec::with_capacity(MARK_EVERY);
+            let mut untried = Vec::new();
+            let mut relay_refusal = None;
             while let Some((recipient, outcome)) = results.next().await {
                 match outcome {
-                    Ok(()) => {
+                    None => untried.push(recipient.recipient),
+                    Some(Ok(())) => {
                         delivered.push(recipient.recipient);
                         pass.sent += 1;
                         if delivered.len() >= MARK_EVERY {
@@ -255,7 +294,12 @@ impl CampaignSender {
                             delivered.clear();
                         }
                     }
-                    Err(failure) => {
+                    Some(Err(Failure::Relay { code, message })) => {
+                        halted.store(true, Ordering::Relaxed);
+                        untried.push(recipient.recipient);
+                        relay_refusal.get_or_insert(format!("{code} {message}"));
+                    }
+                    Some(Err(failure)) => {
                         tracing::warn!(mailing = %id, recipient = recipient.recipient, attempt = recipient.attempts, ?failure, "campaign mail failed");
                         delivery::mark_failed(pool, &recipient, &failure, self.settings.hard_bounce_limit)
                             .await?;
@@ -263,7 +307,14 @@ impl CampaignSender {
                     }
                 }
             }
+            drop(results);
             delivery::mark_sent(pool, &delivered).await?;
+            delivery::release(pool, &untried).await?;
+            if let Some(reason) = relay_refusal {
+                tracing::error!(mailing = %id, %reason, "the relay refuses this mailing's mail: mailing paused");
+                campaign::pause_by_sender(pool, id, &reason).await?;
+                return Ok(pass);
+            }
         }
         if delivery::finish_if_done(pool, id).await? {
             tracing::info!(mailing = %id, "mailing sent");
@@ -310,7 +361,7 @@ impl CampaignSender {
         let to: Mailbox = recipient
             .address
             .parse()
-            .map_err(|_| Failure::Refused { code: "5.1.3".into(), message: "not a valid address".into() })?;
+            .map_err(|_| Failure::Unsendable("the address is not one lettre can send to".into()))?;
         let domain = self.from.email.domain().to_owned();
         let envelope_from = match &self.bounce_base {
             Some(base) => self.keys.address(AddressKind::Bounce, recipient.recipient, base),
@@ -373,8 +424,8 @@ impl CampaignSender {
             }
             Transport::Smtp(smtp) => smtp.send(message).await.map(drop).map_err(|e| {
                 if e.is_permanent() {
-                    let code = e.status().map_or_else(|| "5.0.0".to_owned(), |code| code.to_string());
-                    Failure::Refused { code, message: e.to_string() }
+                    let reply = e.status().and_then(|code| code.to_string().parse().ok());
+                    delivery::refusal(reply, &e.to_string())
                 } else {
                     Failure::Transient(e.to_string())
                 }
@@ -391,8 +442,14 @@ fn dkim(settings: &MailingSettings, from: &Mailbox) -> Result<Option<DkimConfig>
     };
     let named = |reason: String| MailingSetupError::Dkim { path: path.clone(), reason };
     let pem = std::fs::read_to_string(path).map_err(|e| named(format!("cannot read it: {e}")))?;
-    let algorithm = if pem.contains("RSA PRIVATE KEY") {
+    let algorithm = if pem.contains("-----BEGIN RSA PRIVATE KEY-----") {
         DkimSigningAlgorithm::Rsa
+    } else if pem.contains("-----BEGIN") {
+        return Err(named(
+            "not a PKCS#1 RSA key: convert a PKCS#8 RSA key with `openssl rsa -in KEY -traditional`, \
+             or give an Ed25519 key as the base64 of its 32 bytes"
+                .into(),
+        ));
     } else {
         DkimSigningAlgorithm::Ed25519
     };

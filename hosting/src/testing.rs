@@ -26,6 +26,10 @@ pub struct SinkOptions<'a> {
     pub tls: Option<(&'a Path, &'a Path)>,
     /// AUTH required with this user and password.
     pub auth: Option<(&'a str, &'a str)>,
+    /// `RCPT TO` of these addresses (lower case) answered with these replies ("550 5.1.1 …").
+    pub refuse_rcpt: &'a [(&'a str, &'a str)],
+    /// Every `DATA` answered with this reply (a relay refusing the sender or content).
+    pub refuse_data: Option<&'a str>,
 }
 
 impl SmtpSink {
@@ -45,6 +49,12 @@ impl SmtpSink {
         }
         if let Some((user, password)) = options.auth {
             command.arg("--user").arg(user).arg("--password").arg(password);
+        }
+        for (address, reply) in options.refuse_rcpt {
+            command.arg("--refuse-rcpt").arg(format!("{address}={reply}"));
+        }
+        if let Some(reply) = options.refuse_data {
+            command.arg("--refuse-data").arg(reply);
         }
         let mut child = command
             .stdin(Stdio::piped())

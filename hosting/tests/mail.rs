@@ -66,6 +66,7 @@ async fn starttls_with_auth(
     let sink = SmtpSink::start(SinkOptions {
         tls: Some((&certs.cert, &certs.key)),
         auth: Some(("mailer", server_password)),
+        ..SinkOptions::default()
     })
     .await;
     let password = dir.join("smtp-password");
@@ -123,7 +124,8 @@ async fn a_wrong_smtp_password_fails_the_job_for_good_without_sending(pool: PgPo
 async fn an_untrusted_certificate_is_refused(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
     let certs = test_certificates(dir.path());
-    let sink = SmtpSink::start(SinkOptions { tls: Some((&certs.cert, &certs.key)), auth: None }).await;
+    let sink =
+        SmtpSink::start(SinkOptions { tls: Some((&certs.cert, &certs.key)), ..SinkOptions::default() }).await;
     // No smtp_ca_file: the test CA is not among the public roots.
     let settings = MailSettings { smtp_security: SmtpSecurity::Starttls, ..smtp_settings(sink.port) };
     let mailer = Mailer::from_settings(&settings).unwrap();

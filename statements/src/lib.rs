@@ -324,7 +324,10 @@ impl Render for Renderer {
         // thread), rather than one rayon job per statement: a thread waiting inside typst's own
         // `join` may run other rayon jobs, and with a job per statement it would start another
         // whole statement on top of the first, nesting deeper with each, until the stack
-        // overflowed (seen with batches of 250 in a release build).
+        // overflowed (seen with batches of 250 in a release build). A waiting thread can still
+        // pick up the broadcast job of another `render` call running at the same time, so the
+        // nesting is bounded by the calls in flight (two while the generator pipelines), which
+        // the 16 MiB stacks hold.
         let next = AtomicUsize::new(0);
         let per_thread = self.pool.broadcast(|_| {
             let mut done = Vec::new();

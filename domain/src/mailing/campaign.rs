@@ -26,7 +26,8 @@ pub enum MailingState {
     Scheduled,
     /// Its recipients are chosen; senders are sending.
     Sending,
-    /// Stopped by staff; resumes where it stopped.
+    /// Stopped by staff, or by the sender when the relay refused every mail alike
+    /// (`paused_because` says why); resumes where it stopped.
     Paused,
     /// Every recipient was sent to (or failed for good, or was skipped).
     Sent,
@@ -95,6 +96,8 @@ pub struct Mailing {
     pub scheduled_for: Option<OffsetDateTime>,
     pub started_at: Option<OffsetDateTime>,
     pub finished_at: Option<OffsetDateTime>,
+    /// Why the sender paused it by itself (the relay's refusal); None when staff paused it.
+    pub paused_because: Option<String>,
     pub contents: Vec<Content>,
 }
 
@@ -242,7 +245,7 @@ pub async fn set_content(
 pub async fn get(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Option<Mailing>> {
     let Some(row) = sqlx::query!(
         r#"SELECT id, title, list_key, segment, fallback_language, state AS "state: MailingState",
-                  scheduled_for, started_at, finished_at
+                  scheduled_for, started_at, finished_at, paused_because
            FROM mailing WHERE id = $1"#,
         id
     )
@@ -281,6 +284,7 @@ pub async fn get(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Option<Maili
         scheduled_for: row.scheduled_for,
         started_at: row.started_at,
         finished_at: row.finished_at,
+        paused_because: row.paused_because,
         contents,
     }))
 }
@@ -375,6 +379,8 @@ pub async fn start(
     if !mailing.contents.iter().any(|c| c.language == mailing.fallback_language) {
         return Err(MailingError::NoFallbackContent(mailing.fallback_language.code()));
     }
+    // The list may have been archived since the draft was made.
+    check_list(tx, &mailing.list).await?;
     let chosen = segment::choose(&mut **tx, id, &mailing.list, &mailing.segment).await?;
     if chosen == 0 {
         return Err(MailingError::EmptySegment);
@@ -391,9 +397,10 @@ pub async fn start(
     Ok(chosen)
 }
 
-/// Starts every scheduled mailing whose time has come; one that matches nobody goes back to
-/// draft (staff see why in the audit log). Returns the ids started. Several instances may call
-/// this at once: each mailing is started by one of them.
+/// Starts every scheduled mailing whose time has come; one that cannot start (it matches
+/// nobody, lacks its fallback content, its list was archived) goes back to draft, and staff see
+/// why in the audit log and the sender's log. Returns the ids started. Several instances may
+/// call this at once: each mailing is started by one of them.
 pub async fn start_due(pool: &sqlx::PgPool, origin: Origin<'_>) -> Result<Vec<Uuid>> {
     let mut started = Vec::new();
     loop {
@@ -407,22 +414,32 @@ pub async fn start_due(pool: &sqlx::PgPool, origin: Origin<'_>) -> Result<Vec<Uu
         else {
             return Ok(started);
         };
-        match start(&mut tx, origin, id).await {
-            Ok(_) => started.push(id),
-            Err(MailingError::EmptySegment | MailingError::NoFallbackContent(_)) => {
-                tracing::warn!(mailing = %id, "a scheduled mailing could not start: back to draft");
-                unschedule(&mut tx, origin, id).await.map_err(into_domain)?;
+        // A savepoint: a mailing that fails to start is unscheduled, and the loop goes on to
+        // the next one instead of trying this one forever.
+        let mut attempt = sqlx::Connection::begin(&mut *tx).await?;
+        match start(&mut attempt, origin, id).await {
+            Ok(_) => {
+                attempt.commit().await?;
+                started.push(id);
             }
-            Err(error) => return Err(into_domain(error)),
+            Err(MailingError::Domain(DomainError::Database(error))) => {
+                return Err(DomainError::Database(error));
+            }
+            Err(error) => {
+                attempt.rollback().await?;
+                tracing::warn!(mailing = %id, %error, "a scheduled mailing could not start: back to draft");
+                sqlx::query!(
+                    "UPDATE mailing SET state = 'draft', scheduled_for = NULL, updated_at = now() WHERE id = $1",
+                    id
+                )
+                .execute(&mut *tx)
+                .await?;
+                let details =
+                    json!({ "mailing": id, "from": "scheduled", "to": "draft", "reason": error.to_string() });
+                audit::record(&mut tx, origin, None, Action::MailingStateChanged, details).await?;
+            }
         }
         tx.commit().await?;
-    }
-}
-
-fn into_domain(error: MailingError) -> DomainError {
-    match error {
-        MailingError::Domain(error) => error,
-        _ => DomainError::NotFound("mailing"),
     }
 }
 
@@ -443,6 +460,32 @@ pub async fn pause(
     Ok(())
 }
 
+/// Pauses a sending mailing because the relay refused a mail for a reason every recipient
+/// shares (`reason`: its reply). Staff see the reason, fix the cause and resume. Returns false
+/// when the mailing was no longer sending (paused already, by staff or another sender).
+pub async fn pause_by_sender(pool: &sqlx::PgPool, id: Uuid, reason: &str) -> Result<bool> {
+    let reason: String = reason.chars().take(1000).collect();
+    let mut tx = pool.begin().await?;
+    let paused = sqlx::query!(
+        "UPDATE mailing SET state = 'paused', paused_because = $2, updated_at = now()
+         WHERE id = $1 AND state = 'sending'",
+        id,
+        reason
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if paused {
+        let system = crate::audit::Actor::System;
+        let origin = Origin { actor: &system, source: "mailing sender" };
+        let details = json!({ "mailing": id, "from": "sending", "to": "paused", "reason": reason });
+        audit::record(&mut tx, origin, None, Action::MailingStateChanged, details).await?;
+    }
+    tx.commit().await?;
+    Ok(paused)
+}
+
 /// Resumes a paused mailing where it stopped.
 pub async fn resume(
     tx: &mut Transaction<'_, Postgres>,
@@ -453,9 +496,12 @@ pub async fn resume(
     if state != MailingState::Paused {
         return Err(MailingError::WrongState { state: state.as_str(), action: "resuming" });
     }
-    sqlx::query!("UPDATE mailing SET state = 'sending', updated_at = now() WHERE id = $1", id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE mailing SET state = 'sending', paused_because = NULL, updated_at = now() WHERE id = $1",
+        id
+    )
+    .execute(&mut **tx)
+    .await?;
     set_state(tx, origin, id, state, MailingState::Sending).await?;
     Ok(())
 }

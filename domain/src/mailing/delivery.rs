@@ -8,10 +8,14 @@
 //! once the lease ends: the relay may then see those messages twice (the same `Message-ID`), and
 //! no others. The repeats after a crash are thus at most the claimed batch.
 //!
-//! A row is skipped, not sent, when its person unsubscribed or was erased since the recipients
-//! were chosen. A transient failure (4xx, connection lost) is retried with growing pauses; a
-//! permanent refusal (5xx) or the last attempt fails the row, and a permanent refusal counts
-//! as a hard bounce of the address.
+//! A row is skipped, not sent, when its person unsubscribed, was erased, or has no deliverable
+//! address any more since the recipients were chosen, or when its list was archived; a person
+//! who changed their primary address meanwhile gets the mail at the new one. A transient
+//! failure (4xx, connection lost) is retried with growing pauses; the relay refusing the
+//! recipient (5.1.1 and kin, see [`refusal`]) or the last attempt fails the row, and a
+//! refusal of the recipient counts as a hard bounce of the address. A permanent refusal that
+//! is not about the recipient (authentication, the sender, the content) would fail every row
+//! alike: the sender pauses the mailing instead ([`super::campaign::pause_by_sender`]).
 
 use super::feedback;
 use crate::Result;
@@ -19,7 +23,8 @@ use sqlx::PgPool;
 use time::Duration;
 use uuid::Uuid;
 
-/// After this many attempts a recipient is given up (the pauses add up to about a day).
+/// After this many attempts a recipient is given up (the pauses, 1 min doubling, add up to
+/// about two hours).
 pub const MAX_ATTEMPTS: i32 = 8;
 
 /// A claimed recipient, with what its mail needs.
@@ -33,8 +38,27 @@ pub struct Claimed {
     /// The person's preferred language code ("de").
     pub language: String,
     pub attempts: i32,
-    /// Still subscribed to the mailing's list (else the row is to be skipped).
+    /// Still subscribed to the mailing's list, and the list not archived (else the row is to
+    /// be skipped).
     pub subscribed: bool,
+    /// `address` is the person's verified primary address and not undeliverable (else the row
+    /// is to be skipped).
+    pub deliverable: bool,
+}
+
+impl Claimed {
+    /// Why this recipient is to be skipped rather than sent to, if it is.
+    pub fn skip_reason(&self) -> Option<&'static str> {
+        if self.person.is_none() {
+            Some("the person was erased")
+        } else if !self.subscribed {
+            Some("no longer subscribed (or the list archived) when its turn came")
+        } else if !self.deliverable {
+            Some("no verified, deliverable address when its turn came")
+        } else {
+            None
+        }
+    }
 }
 
 /// The mailings senders should work on now.
@@ -44,25 +68,38 @@ pub async fn sending(pool: &PgPool) -> Result<Vec<Uuid>> {
         .await?)
 }
 
-/// Claims up to `limit` due recipients of `mailing` for `lease`, if it is sending.
+/// Claims up to `limit` due recipients of `mailing` for `lease`, if it is sending. Each
+/// comes with the person's current primary address, if it is verified and deliverable (the
+/// row's address is updated to it), and whether the person is still subscribed to a list that
+/// is not archived.
 pub async fn claim(pool: &PgPool, mailing: Uuid, limit: i64, lease: Duration) -> Result<Vec<Claimed>> {
     let rows = sqlx::query!(
         r#"WITH claimed AS (
-             UPDATE mailing_recipient SET attempts = attempts + 1,
-                    next_attempt_at = now() + make_interval(secs => $3)
-             WHERE id IN (SELECT r.id FROM mailing_recipient r JOIN mailing m ON m.id = r.mailing_id
-                          WHERE r.mailing_id = $1 AND m.state = 'sending' AND r.state = 'queued'
-                            AND r.next_attempt_at <= now()
-                          ORDER BY r.next_attempt_at, r.id
-                          LIMIT $2
-                          FOR UPDATE OF r SKIP LOCKED)
-             RETURNING id, person_id, address, attempts
+             UPDATE mailing_recipient r SET attempts = r.attempts + 1,
+                    next_attempt_at = now() + make_interval(secs => $3),
+                    address = COALESCE((SELECT e.address FROM email_address e
+                                        WHERE e.person_id = r.person_id AND e.is_primary
+                                          AND e.verified_at IS NOT NULL AND e.undeliverable_since IS NULL),
+                                       r.address)
+             WHERE r.id IN (SELECT q.id FROM mailing_recipient q JOIN mailing m ON m.id = q.mailing_id
+                            WHERE q.mailing_id = $1 AND m.state = 'sending' AND q.state = 'queued'
+                              AND q.next_attempt_at <= now()
+                            ORDER BY q.next_attempt_at, q.id
+                            LIMIT $2
+                            FOR UPDATE OF q SKIP LOCKED)
+             RETURNING r.id, r.person_id, r.address, r.attempts
            )
            SELECT c.id, c.person_id, c.address, c.attempts,
                   COALESCE(p.display_name, '') AS "display_name!", p.supporter_number,
                   COALESCE(p.preferred_language, 'en') AS "language!",
                   EXISTS (SELECT 1 FROM subscription s JOIN mailing m ON m.list_key = s.list_key
-                          WHERE m.id = $1 AND s.person_id = c.person_id) AS "subscribed!"
+                          JOIN info_list l ON l.key = m.list_key
+                          WHERE m.id = $1 AND s.person_id = c.person_id AND l.archived_at IS NULL)
+                      AS "subscribed!",
+                  EXISTS (SELECT 1 FROM email_address e
+                          WHERE e.person_id = c.person_id AND e.is_primary AND e.verified_at IS NOT NULL
+                            AND e.undeliverable_since IS NULL AND lower(e.address) = lower(c.address))
+                      AS "deliverable!"
            FROM claimed c LEFT JOIN person p ON p.id = c.person_id
            ORDER BY c.id"#,
         mailing,
@@ -82,8 +119,25 @@ pub async fn claim(pool: &PgPool, mailing: Uuid, limit: i64, lease: Duration) ->
             language: r.language,
             attempts: r.attempts,
             subscribed: r.subscribed,
+            deliverable: r.deliverable,
         })
         .collect())
+}
+
+/// Gives claimed recipients back untried (their lease ran short, or the mailing was paused):
+/// due again at once, the attempt not counted.
+pub async fn release(pool: &PgPool, recipients: &[i64]) -> Result<()> {
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        "UPDATE mailing_recipient SET attempts = greatest(attempts - 1, 0), next_attempt_at = now()
+         WHERE id = ANY($1) AND state = 'queued'",
+        recipients
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Records delivered recipients (one statement for a whole batch).
@@ -119,17 +173,57 @@ pub async fn mark_skipped(pool: &PgPool, recipients: &[i64], reason: &str) -> Re
 /// Why sending to one recipient failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    /// Worth another try later: connection refused, timeout, 4xx.
+    /// Worth another try later: connection refused, timeout, 4xx, a full mailbox.
     Transient(String),
-    /// Refused for good by the relay (5xx): `code` is the SMTP reply code or enhanced status.
+    /// The relay refused this recipient for good (5.1.1 and kin, see [`refusal`]): `code` is
+    /// the enhanced status or the SMTP reply code. Counts as a hard bounce.
     Refused { code: String, message: String },
+    /// The relay refused for good for a reason not about the recipient (authentication, the
+    /// sender, the content, a policy): every other recipient would fail alike, so the mailing
+    /// is paused and this row stays queued.
+    Relay { code: String, message: String },
     /// The mail cannot be built (an address lettre does not take): not the address's fault.
     Unsendable(String),
 }
 
+/// Classifies a permanent (5xx) SMTP reply: `reply` is its code (550), `text` its text, whose
+/// first word may be an enhanced status code (RFC 3463, "5.1.1"). Only statuses about the
+/// recipient's mailbox or domain refuse the recipient; a full mailbox (5.2.2) is retried;
+/// anything else, and a reply without an enhanced status other than 550 or 551, is about the
+/// relay, the sender or the message.
+pub fn refusal(reply: Option<u16>, text: &str) -> Failure {
+    let enhanced = text.split_whitespace().find_map(|word| {
+        let word = word.trim_matches(|c: char| !c.is_ascii_digit());
+        let mut parts = word.split('.').map(|p| p.parse::<u16>().ok());
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(Some(class @ (4 | 5))), Some(Some(subject)), Some(Some(detail)), None)
+                if subject < 1000 && detail < 1000 =>
+            {
+                Some((class, subject, detail))
+            }
+            _ => None,
+        }
+    });
+    let message: String = text.chars().take(1000).collect();
+    let code = |fallback: &str| match enhanced {
+        Some((class, subject, detail)) => format!("{class}.{subject}.{detail}"),
+        None => reply.map_or_else(|| fallback.to_owned(), |r| r.to_string()),
+    };
+    match (enhanced, reply) {
+        // Bad mailbox, bad domain, bad syntax, moved, null MX; disabled mailbox; list
+        // expansion; no route to the domain, or refused by its directory (Microsoft's 5.4.1).
+        (Some((5, 1, 1 | 2 | 3 | 6 | 10) | (5, 2, 1 | 4) | (5, 4, 1 | 4)), _) => {
+            Failure::Refused { code: code("5.0.0"), message }
+        }
+        (Some((_, 2, 2)), _) => Failure::Transient(format!("{} {message}", code("5.2.2"))),
+        (None, Some(550 | 551)) => Failure::Refused { code: code("550"), message },
+        _ => Failure::Relay { code: code("5.0.0"), message },
+    }
+}
+
 /// Records a failed attempt: a transient one is retried after a pause that doubles each time
 /// (1 min, 2, 4, … at most 6 h) until [`MAX_ATTEMPTS`]; a refusal fails the row and counts as a
-/// hard bounce of its address.
+/// hard bounce of its address. A [`Failure::Relay`] is not the row's: see [`release`].
 pub async fn mark_failed(
     pool: &PgPool,
     recipient: &Claimed,
@@ -139,6 +233,7 @@ pub async fn mark_failed(
     let (message, give_up) = match failure {
         Failure::Transient(message) => (message.clone(), recipient.attempts >= MAX_ATTEMPTS),
         Failure::Refused { code, message } => (format!("{code} {message}"), true),
+        Failure::Relay { code, message } => (format!("{code} {message}"), false),
         Failure::Unsendable(message) => (message.clone(), true),
     };
     let message: String = message.chars().take(1000).collect();
@@ -160,6 +255,7 @@ pub async fn mark_failed(
     if let Failure::Refused { code, message } = failure {
         let bounce = feedback::Bounce {
             address: &recipient.address,
+            person: recipient.person,
             permanent: true,
             status: code,
             diagnostic: Some(message),
@@ -228,4 +324,52 @@ pub async fn progress(pool: &PgPool, mailing: Uuid) -> Result<Progress> {
         bounced_soft: row.bounced_soft,
         unsubscribed: row.unsubscribed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Failure, refusal};
+
+    fn kind(reply: u16, text: &str) -> &'static str {
+        match refusal(Some(reply), text) {
+            Failure::Refused { .. } => "recipient",
+            Failure::Relay { .. } => "relay",
+            Failure::Transient(_) => "retry",
+            Failure::Unsendable(_) => "unsendable",
+        }
+    }
+
+    #[test]
+    fn only_refusals_about_the_recipient_count_against_them() {
+        for (reply, text, expected) in [
+            (550, "5.1.1 <ada@example.org>: Recipient address rejected: User unknown", "recipient"),
+            (550, "5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found", "recipient"),
+            (550, "5.4.1 Recipient address rejected: Access denied. AS(201806281)", "recipient"),
+            (554, "5.4.4 [example.invalid]: Host not found", "recipient"),
+            (550, "5.2.1 The email account that you tried to reach is disabled.", "recipient"),
+            (552, "5.2.2 The recipient's inbox is out of storage space.", "retry"),
+            (550, "Requested action not taken: mailbox unavailable", "recipient"),
+            (553, "5.1.8 <news@example.org>: Sender address rejected: Domain not found", "relay"),
+            (535, "5.7.8 Username and Password not accepted", "relay"),
+            (530, "Authentication required", "relay"),
+            (554, "5.7.1 <x@example.org>: Relay access denied", "relay"),
+            (550, "5.7.1 Message rejected as spam by Content Filtering [192.0.2.1]", "relay"),
+            (552, "5.3.4 Message size exceeds fixed limit", "relay"),
+            (554, "Transaction failed", "relay"),
+        ] {
+            assert_eq!(kind(reply, text), expected, "{reply} {text}");
+        }
+        assert_eq!(
+            refusal(Some(550), "5.1.1 user unknown"),
+            Failure::Refused { code: "5.1.1".into(), message: "5.1.1 user unknown".into() }
+        );
+        // An address in the text is not a status code; the reply code is kept instead.
+        assert_eq!(
+            refusal(Some(550), "mailbox 1.2.3.4 unavailable"),
+            Failure::Refused { code: "550".into(), message: "mailbox 1.2.3.4 unavailable".into() }
+        );
+        let long = "5.7.1 ".to_owned() + &"x".repeat(5000);
+        let Failure::Relay { message, .. } = refusal(None, &long) else { panic!("a relay refusal") };
+        assert_eq!(message.chars().count(), 1000, "the stored text is bounded");
+    }
 }

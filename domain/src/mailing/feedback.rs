@@ -22,6 +22,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bounce<'a> {
     pub address: &'a str,
+    /// The person the mail went to: the bounce counts against the address only while it is
+    /// still theirs (an address removed and taken by someone else since is not charged).
+    pub person: Option<PersonId>,
     pub permanent: bool,
     /// "5.1.1", or an SMTP reply code.
     pub status: &'a str,
@@ -58,18 +61,24 @@ pub(super) async fn record_bounce(
     if !inserted {
         return Ok(false);
     }
+    // `before` is the row as it was: the audit entry is written by the bounce that crossed the
+    // limit, whatever the limit is now.
     let marked = sqlx::query!(
-        r#"UPDATE email_address SET
-             hard_bounces = hard_bounces + CASE WHEN $2 THEN 1 ELSE 0 END,
-             soft_bounces = soft_bounces + CASE WHEN $2 THEN 0 ELSE 1 END,
+        r#"UPDATE email_address e SET
+             hard_bounces = e.hard_bounces + CASE WHEN $2 THEN 1 ELSE 0 END,
+             soft_bounces = e.soft_bounces + CASE WHEN $2 THEN 0 ELSE 1 END,
              undeliverable_since = CASE
-               WHEN undeliverable_since IS NULL AND $2 AND hard_bounces + 1 >= $3 THEN now()
-               ELSE undeliverable_since END
-           WHERE lower(address) = lower($1)
-           RETURNING person_id, undeliverable_since IS NOT NULL AND hard_bounces = $3 AND $2 AS "now_undeliverable!""#,
+               WHEN e.undeliverable_since IS NULL AND $2 AND e.hard_bounces + 1 >= $3 THEN now()
+               ELSE e.undeliverable_since END
+           FROM (SELECT id, undeliverable_since FROM email_address
+                 WHERE lower(address) = lower($1) AND ($4::uuid IS NULL OR person_id = $4)) before
+           WHERE e.id = before.id
+           RETURNING e.person_id,
+                     before.undeliverable_since IS NULL AND e.undeliverable_since IS NOT NULL AS "now_undeliverable!""#,
         bounce.address,
         bounce.permanent,
         hard_bounce_limit.max(1),
+        bounce.person.map(PersonId::as_uuid),
     )
     .fetch_optional(&mut **tx)
     .await?;
@@ -162,6 +171,7 @@ pub async fn take(
                 // still counts against the address we sent to.
                 let bounce = Bounce {
                     address: &row.address,
+                    person: row.person_id.map(Into::into),
                     permanent: status.permanent,
                     status: &status.status,
                     diagnostic: status.diagnostic.as_deref(),

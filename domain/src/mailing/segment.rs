@@ -145,10 +145,17 @@ impl Segment {
             query.push(" AND p.referrer = ANY(").push_bind(&self.referrers).push(")");
         }
         if let Some(from) = self.registered_from {
-            query.push(" AND p.created_at >= ").push_bind(from).push("::date");
+            // Whole days in UTC, whatever the session's time zone.
+            query
+                .push(" AND p.created_at >= (")
+                .push_bind(from)
+                .push("::date::timestamp AT TIME ZONE 'UTC')");
         }
         if let Some(until) = self.registered_until {
-            query.push(" AND p.created_at < (").push_bind(until).push("::date + 1)");
+            query
+                .push(" AND p.created_at < ((")
+                .push_bind(until)
+                .push("::date + 1)::timestamp AT TIME ZONE 'UTC')");
         }
     }
 }

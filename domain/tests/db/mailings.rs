@@ -3,9 +3,10 @@
 //! Information emails in the database: lists as data, segments, choosing recipients once,
 //! leases that survive a dead sender, and what bounces and unsubscribes do.
 
-use crate::{SOURCE, supporter};
+use crate::{SOURCE, add_email, supporter};
 use domain::audit::{Actor, Origin};
 use domain::consent::{self, ListKey, State};
+use domain::email::Verification;
 use domain::mailing::delivery::{self, Failure};
 use domain::mailing::feedback::{self, RecipientStatus, Report, Taken};
 use domain::mailing::list::{self, ListInput};
@@ -383,4 +384,227 @@ async fn bounces_count_once_per_file_and_only_for_our_envelopes(pool: PgPool) {
     // An undeliverable address is no recipient of the next mailing.
     let next = draft(&pool, "newsletter", Segment::default()).await;
     assert!(matches!(start(&pool, next).await, Err(MailingError::EmptySegment)));
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn a_recipient_gets_the_address_they_have_when_their_turn_comes(pool: PgPool) {
+    let ada = supporter(&pool, "Ada", "ada@example.org").await;
+    let grace = supporter(&pool, "Grace", "grace@example.org").await;
+    let linus = supporter(&pool, "Linus", "linus@example.org").await;
+    for person in [ada, grace, linus] {
+        subscribe(&pool, person, "newsletter").await;
+    }
+    let id = draft(&pool, "newsletter", Segment::default()).await;
+    start(&pool, id).await.unwrap();
+    // After the start: Ada makes a new, confirmed address her primary one; Grace's address
+    // bounced for good; Linus's new primary address is not confirmed yet.
+    let mut tx = pool.begin().await.unwrap();
+    add_email(
+        &mut tx,
+        ada,
+        "ada@lovelace.example",
+        true,
+        Verification::VerifiedAt(time::OffsetDateTime::now_utc()),
+    )
+    .await
+    .unwrap();
+    add_email(&mut tx, linus, "linus@new.example", true, Verification::Unverified).await.unwrap();
+    tx.commit().await.unwrap();
+    sqlx::query!(
+        "UPDATE email_address SET undeliverable_since = now(), hard_bounces = 3 WHERE person_id = $1",
+        grace.as_uuid()
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let claimed = delivery::claim(&pool, id, 10, Duration::minutes(5)).await.unwrap();
+    let of = |person| claimed.iter().find(|r| r.person == Some(person)).unwrap();
+    assert_eq!(of(ada).address, "ada@lovelace.example", "the mail goes to Ada's current address");
+    assert_eq!(of(ada).skip_reason(), None);
+    assert!(of(grace).skip_reason().unwrap().contains("deliverable"), "{:?}", of(grace));
+    assert!(of(linus).skip_reason().unwrap().contains("deliverable"), "an unconfirmed address gets nothing");
+    // The row keeps the address the mail went to: a bounce of it is charged to that address.
+    let stored =
+        sqlx::query_scalar!("SELECT address FROM mailing_recipient WHERE person_id = $1", ada.as_uuid())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, "ada@lovelace.example");
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn an_archived_list_gets_no_more_mail(pool: PgPool) {
+    let ada = supporter(&pool, "Ada", "ada@example.org").await;
+    subscribe(&pool, ada, "newsletter").await;
+    let before_start = draft(&pool, "newsletter", Segment::default()).await;
+    let while_sending = draft(&pool, "newsletter", Segment::default()).await;
+    start(&pool, while_sending).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    assert!(list::archive(&mut tx, STAFF, &key("newsletter")).await.unwrap());
+    tx.commit().await.unwrap();
+    assert!(matches!(start(&pool, before_start).await, Err(MailingError::NoSuchList)));
+    let claimed = delivery::claim(&pool, while_sending, 10, Duration::minutes(5)).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(claimed[0].skip_reason().unwrap().contains("archived"), "{:?}", claimed[0]);
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn a_scheduled_mailing_that_cannot_start_does_not_hold_up_the_others(pool: PgPool) {
+    let ada = supporter(&pool, "Ada", "ada@example.org").await;
+    subscribe(&pool, ada, "newsletter").await;
+    subscribe(&pool, ada, "campaigns").await;
+    let past = time::OffsetDateTime::now_utc() - Duration::minutes(1);
+    // The first due is to a list archived since; the second is fine.
+    let doomed = draft(&pool, "campaigns", Segment::default()).await;
+    let fine = draft(&pool, "newsletter", Segment::default()).await;
+    let mut tx = pool.begin().await.unwrap();
+    campaign::schedule(&mut tx, STAFF, doomed, past - Duration::minutes(1)).await.unwrap();
+    campaign::schedule(&mut tx, STAFF, fine, past).await.unwrap();
+    assert!(list::archive(&mut tx, STAFF, &key("campaigns")).await.unwrap());
+    tx.commit().await.unwrap();
+    let started = campaign::start_due(&pool, STAFF).await.unwrap();
+    assert_eq!(started, [fine]);
+    let state = |id| {
+        let pool = pool.clone();
+        async move { campaign::get(&mut pool.acquire().await.unwrap(), id).await.unwrap().unwrap().state }
+    };
+    assert_eq!(state(doomed).await, MailingState::Draft, "back to draft, with the reason in the audit log");
+    assert_eq!(state(fine).await, MailingState::Sending);
+    let reason = sqlx::query_scalar!(
+        "SELECT details->>'reason' FROM audit_log WHERE details->>'mailing' = $1 AND details->>'to' = 'draft'",
+        doomed.to_string()
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(reason.unwrap().contains("archived"));
+    assert!(campaign::start_due(&pool, STAFF).await.unwrap().is_empty(), "and it is not tried again");
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn only_refusals_of_the_recipient_count_as_bounces_and_confirming_again_clears_them(pool: PgPool) {
+    let ada = supporter(&pool, "Ada", "ada@example.org").await;
+    subscribe(&pool, ada, "newsletter").await;
+    let id = draft(&pool, "newsletter", Segment::default()).await;
+    start(&pool, id).await.unwrap();
+    let claimed = delivery::claim(&pool, id, 10, Duration::minutes(5)).await.unwrap().pop().unwrap();
+    // The relay refusing its sender or content is not the recipient's fault.
+    let relay = delivery::refusal(Some(554), "5.7.1 Message rejected as spam");
+    assert!(matches!(relay, Failure::Relay { .. }), "{relay:?}");
+    let unknown = delivery::refusal(Some(550), "5.1.1 <ada@example.org>: Recipient address rejected");
+    assert_eq!(
+        unknown,
+        Failure::Refused {
+            code: "5.1.1".into(),
+            message: "5.1.1 <ada@example.org>: Recipient address rejected".into()
+        }
+    );
+    // A limit of 2: the first bounce counts, the second makes the address undeliverable, once.
+    delivery::mark_failed(&pool, &claimed, &unknown, 2).await.unwrap();
+    let bounces = || {
+        let pool = pool.clone();
+        async move {
+            sqlx::query!(
+                r#"SELECT hard_bounces, undeliverable_since IS NOT NULL AS "undeliverable!" FROM email_address WHERE person_id = $1"#,
+                ada.as_uuid()
+            )
+            .fetch_one(&pool)
+            .await
+            .map(|r| (r.hard_bounces, r.undeliverable))
+            .unwrap()
+        }
+    };
+    assert_eq!(bounces().await, (1, false));
+    // The limit lowered to 1 meanwhile: the next bounce crosses it and is audited.
+    let second = delivery::claim(&pool, draft_started(&pool).await, 10, Duration::minutes(5)).await.unwrap();
+    delivery::mark_failed(&pool, &second[0], &unknown, 1).await.unwrap();
+    assert_eq!(bounces().await, (2, true));
+    let audited = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM audit_log WHERE action = 'email.undeliverable' AND subject_person_id = $1"#,
+        ada.as_uuid()
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+    // Following a link mailed to the address proves it works again.
+    let mut tx = pool.begin().await.unwrap();
+    let address = domain::types::Email::try_from("ada@example.org").unwrap();
+    assert!(domain::email::mark_verified(&mut tx, STAFF, ada, &address).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(bounces().await, (0, false));
+}
+
+/// A second mailing to the newsletter, started; its id.
+async fn draft_started(pool: &PgPool) -> Uuid {
+    let id = draft(pool, "newsletter", Segment::default()).await;
+    start(pool, id).await.unwrap();
+    id
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn a_bounce_is_not_charged_to_the_next_owner_of_an_address(pool: PgPool) {
+    let ada = supporter(&pool, "Ada", "ada@example.org").await;
+    subscribe(&pool, ada, "newsletter").await;
+    let id = draft_started(&pool).await;
+    let claimed = delivery::claim(&pool, id, 10, Duration::minutes(5)).await.unwrap().pop().unwrap();
+    // Ada gives the address up; Grace takes it; then the bounce of Ada's mail arrives.
+    sqlx::query!("DELETE FROM email_address WHERE person_id = $1", ada.as_uuid())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let grace = supporter(&pool, "Grace", "ada@example.org").await;
+    let unknown = delivery::refusal(Some(550), "5.1.1 no such user");
+    delivery::mark_failed(&pool, &claimed, &unknown, 1).await.unwrap();
+    let grace_bounces =
+        sqlx::query_scalar!("SELECT hard_bounces FROM email_address WHERE person_id = $1", grace.as_uuid())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(grace_bounces, 0);
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn the_sender_pauses_a_mailing_the_relay_refuses_and_resuming_clears_the_reason(pool: PgPool) {
+    let ada = supporter(&pool, "Ada", "ada@example.org").await;
+    subscribe(&pool, ada, "newsletter").await;
+    let id = draft_started(&pool).await;
+    let claimed = delivery::claim(&pool, id, 10, Duration::minutes(5)).await.unwrap();
+    delivery::release(&pool, &[claimed[0].recipient]).await.unwrap();
+    assert!(campaign::pause_by_sender(&pool, id, "535 5.7.8 authentication failed").await.unwrap());
+    assert!(!campaign::pause_by_sender(&pool, id, "again").await.unwrap(), "paused once");
+    let mailing = campaign::get(&mut pool.acquire().await.unwrap(), id).await.unwrap().unwrap();
+    assert_eq!(mailing.state, MailingState::Paused);
+    assert_eq!(mailing.paused_because.as_deref(), Some("535 5.7.8 authentication failed"));
+    let mut tx = pool.begin().await.unwrap();
+    campaign::resume(&mut tx, STAFF, id).await.unwrap();
+    tx.commit().await.unwrap();
+    let mailing = campaign::get(&mut pool.acquire().await.unwrap(), id).await.unwrap().unwrap();
+    assert_eq!((mailing.state, mailing.paused_because), (MailingState::Sending, None));
+    // The released row is due at once, its attempt not counted.
+    let again = delivery::claim(&pool, id, 10, Duration::minutes(5)).await.unwrap();
+    assert_eq!((again.len(), again[0].attempts), (1, 1));
+}
+
+#[sqlx::test(migrator = "domain::MIGRATOR")]
+async fn registration_days_are_utc_days_whatever_the_sessions_time_zone(pool: PgPool) {
+    let ada = supporter(&pool, "Ada", "ada@example.org").await;
+    subscribe(&pool, ada, "newsletter").await;
+    sqlx::query!("UPDATE person SET created_at = '2026-11-30 23:30:00+00' WHERE id = $1", ada.as_uuid())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    // 13:30 on 1 December there.
+    sqlx::query!("SET TIME ZONE 'Pacific/Kiritimati'").execute(&mut *conn).await.unwrap();
+    let (nov30, dec1) = (time::macros::date!(2026 - 11 - 30), time::macros::date!(2026 - 12 - 01));
+    for (segment, expected) in [
+        (Segment { registered_from: Some(dec1), ..Segment::default() }, 0),
+        (Segment { registered_until: Some(nov30), ..Segment::default() }, 1),
+        (Segment { registered_from: Some(nov30), registered_until: Some(nov30), ..Segment::default() }, 1),
+    ] {
+        let counted =
+            domain::mailing::segment::count(&mut *conn, &key("newsletter"), &segment).await.unwrap();
+        assert_eq!(counted, expected, "{}", segment.describe());
+    }
 }
